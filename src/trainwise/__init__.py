@@ -1,0 +1,51 @@
+"""trainwise: find the learning rate, pick a schedule, check the gradients and see what is going wrong.
+
+The entry points most people need are re-exported here and imported on first use, so ``import trainwise``
+stays cheap (torch is only imported when a tool is used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "fit": "training",
+    "evaluate": "training",
+    "Callback": "training",
+    "TrainState": "training",
+    "NonFiniteLossError": "training",
+    "History": "history",
+    "EpochRecord": "history",
+    "make_optimizer": "optimizers",
+    "Experiment": "experiments",
+    "Metric": "experiments",
+    "load_experiment": "experiments",
+    "Schedule": "schedules",
+    "Scheduler": "schedules",
+    "ReduceOnPlateau": "schedules",
+    "find_lr": "lr_finder",
+    "LRFinderResult": "lr_finder",
+    "check_gradients": "gradcheck",
+    "preflight": "preflight",
+}
+
+__all__ = sorted([*_EXPORTS, "schedules", "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "schedules":
+        return importlib.import_module("trainwise.schedules")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'trainwise' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"trainwise.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,258 @@
+"""The ``trainwise`` command. Thin: parse, call the library, render with Rich."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    name="trainwise",
+    help="Find the learning rate, pick a schedule, check the gradients and see what is going wrong in training.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+schedule_app = typer.Typer(help="Draw and list schedules.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+console = Console()
+
+
+def main() -> None:
+    app()
+
+
+class _Fail(Exception):
+    """A user error: printed in red, exit code 2."""
+
+
+def _run(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError, FileNotFoundError, _Fail) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+# -- training ------------------------------------------------------------------------------------------------
+
+
+def _progress_callback(progress: Progress, label: str, total: int):
+    from trainwise.training import Callback
+
+    class _Bar(Callback):
+        """Advances a Rich progress bar once per optimizer update and shows the latest loss."""
+
+        def on_fit_start(self, state):
+            self.task = progress.add_task(label, total=total, loss="")
+
+        def on_after_step(self, state):
+            progress.update(self.task, advance=1, loss=f"loss {state.history.losses[-1]:.4g}")
+
+        def on_fit_end(self, state):
+            progress.update(self.task, completed=state.step)
+
+    return _Bar()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[loss]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def train_runs(
+    experiment: Any,
+    schedules: list[str],
+    *,
+    epochs: Optional[int],
+    lr: Optional[float],
+    optimizer: Optional[str],
+    batch_size: Optional[int],
+    seed: int,
+) -> dict[str, Any]:
+    """Train ``experiment`` once per schedule spec, from the same initial weights and seed."""
+    from trainwise.training import fit
+
+    epochs = epochs or experiment.epochs
+    runs = {}
+    with _progress() as progress:
+        for spec in schedules:
+            train_loader, val_loader = experiment.loaders(batch_size=batch_size, seed=seed)
+            total = epochs * len(train_loader)
+            history = fit(
+                experiment.make_model(seed),
+                experiment.loss_fn,
+                train_loader,
+                val_loader=val_loader,
+                epochs=epochs,
+                optimizer=optimizer or experiment.optimizer,
+                lr=lr or experiment.lr,
+                schedule=None if spec in ("none", "constant") else spec,
+                metric=experiment.metric,
+                seed=seed,
+                callbacks=[_progress_callback(progress, spec, total)],
+            )
+            history.config["experiment"] = experiment.name
+            runs[spec] = history
+    return runs
+
+
+def _summary_table(title: str, runs: dict[str, Any], metric_name: Optional[str]) -> Table:
+    metric = metric_name or "metric"
+    table = Table(title=title, title_justify="left")
+    for col, just in [("run", "left"), ("status", "left"), ("train loss", "right"), ("val loss", "right"),
+                      (f"val {metric}", "right"), (f"best val {metric}", "right"), ("time", "right")]:
+        table.add_column(col, justify=just)
+    for name, h in runs.items():
+        s = h.summary()
+        table.add_row(
+            name, s["status"], _fmt(s["final_train_loss"]), _fmt(s["final_val_loss"]),
+            _fmt(s["final_val_metric"]), _fmt(s["best_val_metric"]), f"{s['elapsed_s']:.1f}s",
+        )
+    return table
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return f"{x:.4g}"
+
+
+@app.command()
+def train(
+    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    schedule: list[str] = typer.Option(
+        ["onecycle"], "--schedule", "-s", help="Schedule spec (repeat to compare), e.g. onecycle, sgdr, 'cosine:warmup_steps=100', constant."
+    ),
+    epochs: Optional[int] = typer.Option(None, help="Epochs (default: the experiment's)."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate (default: the experiment's)."),
+    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw."),
+    batch_size: Optional[int] = typer.Option(None, help="Batch size (default: the experiment's)."),
+    seed: int = typer.Option(0, help="Seed for weights and data order."),
+    out: Optional[Path] = typer.Option(None, help="Write the runs as JSON here."),
+) -> None:
+    """Train an experiment with one or more schedules and print a summary."""
+    from trainwise.experiments import load_experiment
+    from trainwise.report import runs_record, write_runs
+
+    exp = _run(load_experiment, experiment)
+    runs = _run(train_runs, exp, schedule, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size, seed=seed)
+    console.print(_summary_table(f"{exp.name}: {exp.description}", runs, exp.metric.name))
+    for name, h in runs.items():
+        if h.status != "completed":
+            console.print(f"[yellow]{name}:[/] {h.stop_reason}")
+    if out is not None:
+        console.print(f"runs written to {write_runs(runs_record(exp.name, runs), out)}")
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("trainwise-out"), help="Folder for the results."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer epochs, for a first look."),
+    experiment: str = typer.Option("diamonds", help="Built-in name or path/to/file.py:function."),
+) -> None:
+    """Train the seeds' experiment with several schedules, compare them, and write the results."""
+    from trainwise.experiments import load_experiment
+    from trainwise.report import runs_record, write_line_chart, write_runs
+    from trainwise.schedules import from_spec
+
+    exp = _run(load_experiment, experiment)
+    epochs = 3 if quick else exp.epochs
+    specs = ["constant", "exp", "cyclic", "onecycle", "sgdr"]
+    console.print(f"[bold]trainwise demo[/]: {exp.name} ({exp.description}), {epochs} epochs per schedule")
+    runs = _run(train_runs, exp, specs, epochs=epochs, lr=None, optimizer=None, batch_size=None, seed=0)
+    console.print(_summary_table(f"{exp.name}: the same model and seed, five schedules", runs, exp.metric.name))
+    steps = next(iter(runs.values())).steps_per_epoch * epochs
+    lr_curves = {name: h.lrs for name, h in runs.items()}
+    write_line_chart(lr_curves, out / "schedules.html", title="Learning rate applied at each step", y_label="lr")
+    val = {name: [v if v is not None else float("nan") for v in h.val_loss] for name, h in runs.items()}
+    write_line_chart(val, out / "val_loss.html", title="Validation loss per epoch (same y-scale)", x_label="epoch",
+                     y_label="validation loss")
+    path = write_runs(runs_record(exp.name, runs, schedules={s: from_spec(s, total_steps=steps, value=exp.lr)["lr"].describe()
+                                                           for s in specs if s != "constant"}), out / "runs.json")
+    best = min(runs, key=lambda n: _best_value(runs[n]))
+    console.print(f"best schedule: [bold]{best}[/] (best val {exp.metric.name} {_fmt(runs[best].summary()['best_val_metric'])})")
+    console.print(f"results: {path}, {out / 'schedules.html'}, {out / 'val_loss.html'}")
+
+
+def _best_value(history: Any) -> float:
+    best = history.best_epoch()
+    if best is None or best.val_metric is None:
+        return math.inf
+    return -best.val_metric if history.metric_direction == "max" else best.val_metric
+
+
+@app.command("experiments")
+def experiments_cmd() -> None:
+    """List the built-in experiments."""
+    from trainwise.experiments import BUILTINS
+
+    table = Table(title="built-in experiments", title_justify="left")
+    for col in ("name", "task", "metric", "description"):
+        table.add_column(col)
+    for name, make in BUILTINS.items():
+        exp = make()
+        table.add_row(name, exp.task, f"{exp.metric.name} ({exp.metric.direction})", exp.description)
+    console.print(table)
+
+
+# -- schedules -----------------------------------------------------------------------------------------------
+
+
+@schedule_app.command("plot")
+def schedule_plot(
+    names: list[str] = typer.Argument(..., help="Schedule specs, e.g. onecycle sgdr 'cyclic:mode=triangular2'."),
+    total_steps: int = typer.Option(..., "--total-steps", help="Steps to draw."),
+    out: Path = typer.Option(..., "--out", help="Output file: .html (interactive) or .png."),
+    lr: float = typer.Option(0.1, help="Peak / base value the specs are built around."),
+    steps_per_epoch: int = typer.Option(1, help="Steps per epoch, for epoch-based specs (step, multistep)."),
+    hparam: str = typer.Option("lr", help="Which hyperparameter of each spec to draw: lr or momentum."),
+    overlay: bool = typer.Option(False, help="Draw all schedules on one chart instead of side by side."),
+) -> None:
+    """Draw one or more schedules side by side."""
+    from trainwise.report import schedule_traces, write_line_chart
+    from trainwise.schedules import from_spec
+
+    def build():
+        if total_steps < 1:
+            raise ValueError(f"--total-steps must be >= 1, got {total_steps}")
+        chosen = {}
+        for name in names:
+            policy = from_spec(name, total_steps=total_steps, value=lr, steps_per_epoch=steps_per_epoch)
+            if hparam not in policy:
+                raise ValueError(f"schedule {name!r} has no {hparam!r} part; it has {sorted(policy)}")
+            chosen[name] = policy[hparam]
+        return schedule_traces(chosen, total_steps)
+
+    traces = _run(build)
+    path = _run(write_line_chart, traces, out, title=f"{hparam} schedules over {total_steps} steps", y_label=hparam,
+                side_by_side=not overlay)
+    console.print(f"wrote {path}")
+
+
+@schedule_app.command("list")
+def schedule_list() -> None:
+    """List the schedule names ``--schedule`` and ``schedule plot`` accept."""
+    from trainwise.schedules import available
+
+    for name in available():
+        console.print(name)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,455 @@
+"""The training loop: `fit` and the callback events other tools plug into.
+
+The loop is small and explicit. Events, in order::
+
+    fit_start
+      epoch_start
+        batch_start -> after_backward (every micro-batch) -> before_step -> after_step (every update) -> batch_end
+      validation_start -> validation_end
+      epoch_end
+    fit_end
+
+Every callback receives the same :class:`TrainState`; a callback stops training with
+``state.request_stop(reason)``. People with their own loop use the tools directly (a ``Scheduler``, the
+``Monitor``, ``find_lr``) and never need ``fit``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from trainwise import schedules as sched_lib
+from trainwise.batches import batch_size, forward, split_batch, to_device
+from trainwise.history import EpochRecord, History
+from trainwise.optimizers import make_optimizer
+
+__all__ = ["Callback", "TrainState", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "evaluate"]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised by ``fit(..., on_nonfinite="raise")`` when a loss is NaN or infinite."""
+
+
+class TrainingDivergedWarning(RuntimeWarning):
+    """Emitted when ``fit`` stops because the loss became NaN or infinite."""
+
+
+class Callback:
+    """Base class: override the events you need. Each receives the :class:`TrainState`."""
+
+    def on_fit_start(self, state: TrainState) -> None: ...
+    def on_epoch_start(self, state: TrainState) -> None: ...
+    def on_batch_start(self, state: TrainState) -> None: ...
+    def on_after_backward(self, state: TrainState) -> None: ...
+    def on_before_step(self, state: TrainState) -> None: ...
+    def on_after_step(self, state: TrainState) -> None: ...
+    def on_batch_end(self, state: TrainState) -> None: ...
+    def on_validation_start(self, state: TrainState) -> None: ...
+    def on_validation_end(self, state: TrainState) -> None: ...
+    def on_epoch_end(self, state: TrainState) -> None: ...
+    def on_fit_end(self, state: TrainState) -> None: ...
+
+
+@dataclass
+class TrainState:
+    """What the loop knows at the current event. ``step`` counts optimizer updates already applied."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: Callable[..., torch.Tensor]
+    history: History
+    scheduler: Any = None
+    device: torch.device | None = None
+    epoch: int = 0
+    step: int = 0
+    batch_index: int = 0
+    inputs: Any = None
+    target: Any = None
+    outputs: Any = None
+    loss: torch.Tensor | None = None
+    val_outputs: torch.Tensor | None = None
+    val_targets: torch.Tensor | None = None
+    should_stop: bool = False
+    stop_reason: str = ""
+    stop_status: str = "stopped"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def request_stop(self, reason: str, *, status: str = "stopped") -> None:
+        """Ask the loop to stop after the current batch; ``reason`` ends up in ``history.stop_reason``."""
+        self.should_stop, self.stop_reason, self.stop_status = True, reason, status
+
+
+def fit(
+    model: torch.nn.Module,
+    loss_fn: Callable[..., torch.Tensor],
+    train_loader: Iterable[Any],
+    *,
+    val_loader: Iterable[Any] | None = None,
+    epochs: int,
+    optimizer: str | torch.optim.Optimizer = "adamw",
+    lr: float = 1e-3,
+    schedule: Any = None,
+    callbacks: Sequence[Callback] = (),
+    seed: int | None = None,
+    metric: Any = None,
+    batch_fn: Callable[[Any], tuple[Any, Any]] | None = None,
+    optimizer_options: Mapping[str, Any] | None = None,
+    accumulation_steps: int = 1,
+    clip_grad_norm: float | None = None,
+    device: str | torch.device | None = None,
+    amp: bool = False,
+    on_nonfinite: str = "stop",
+) -> History:
+    """Train ``model`` and return its :class:`History`.
+
+    Args:
+        optimizer: a name (``sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw``) built with ``lr`` and
+            ``optimizer_options``, or a ``torch.optim.Optimizer`` you built (its own LRs are then kept unless a
+            schedule overrides them).
+        schedule: ``None`` (constant ``lr``); a spec string such as ``"onecycle"``, ``"sgdr"``,
+            ``"cosine:warmup_steps=100"`` (see :func:`trainwise.schedules.from_spec`; ``lr`` is its peak);
+            a :class:`~trainwise.schedules.Schedule` for the LR; a mapping ``{"lr": ..., "momentum": ...}``;
+            or a ``torch.optim.lr_scheduler`` instance (stepped once per update).
+        metric: ``metric(outputs, targets) -> float`` over a whole set, or an object with ``name``, ``fn``,
+            ``direction`` (e.g. an experiment's metric). The training metric is the sample-weighted mean of the
+            per-batch values; the validation metric is computed once on all validation outputs.
+        seed: seeds python, numpy and torch before training so the run (data order, dropout) is repeatable.
+        on_nonfinite: what a NaN/Inf loss does: ``"stop"`` (default) stops before applying that update, warns
+            with the step and the last LR and marks the history ``diverged``; ``"raise"`` raises
+            :class:`NonFiniteLossError` with the same message.
+
+    Losses are expected to be means over the batch (``reduction="mean"``); NaN/Inf losses never reach the
+    weights. With ``accumulation_steps=n`` each update averages ``n`` micro-batches.
+
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> x = torch.randn(64, 3); y = x @ torch.tensor([1.0, -2.0, 0.5])
+    >>> data = [(x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16)]
+    >>> model = torch.nn.Linear(3, 1)
+    >>> h = fit(model, lambda out, t: ((out.squeeze(1) - t) ** 2).mean(), data, epochs=30, lr=0.1, seed=0)
+    >>> h.status, h.steps, h.train_loss[-1] < 0.01 * h.train_loss[0]
+    ('completed', 120, True)
+    """
+    _check_fit_args(model, loss_fn, epochs, accumulation_steps, clip_grad_norm, on_nonfinite, callbacks)
+    if seed is not None:
+        _seed_everything(seed)
+    device = torch.device(device) if device is not None else _model_device(model)
+    model.to(device)
+    if amp and device.type != "cuda":
+        raise ValueError(f"amp=True needs a CUDA device, got device={device}")
+
+    opt = make_optimizer(optimizer, model.parameters(), lr=lr, **dict(optimizer_options or {}))
+    steps_per_epoch = _steps_per_epoch(train_loader, accumulation_steps)
+    scheduler, torch_scheduler = _build_scheduler(schedule, opt, lr, epochs, steps_per_epoch)
+    metric_name, metric_fn, direction = _unpack_metric(metric)
+
+    history = History(
+        metric_name=metric_name,
+        metric_direction=direction,
+        steps_per_epoch=steps_per_epoch,
+        config={
+            "optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
+            "lr": lr,
+            "epochs": epochs,
+            "seed": seed,
+            "accumulation_steps": accumulation_steps,
+            "schedule": _describe_schedule(schedule, scheduler),
+        },
+    )
+    state = TrainState(model=model, optimizer=opt, loss_fn=loss_fn, history=history, scheduler=scheduler, device=device)
+    scaler = torch.amp.GradScaler("cuda") if amp else None
+    started = time.perf_counter()
+
+    def emit(event: str) -> None:
+        for cb in callbacks:
+            getattr(cb, event)(state)
+
+    emit("on_fit_start")
+    try:
+        for epoch in range(epochs):
+            state.epoch = epoch
+            epoch_started = time.perf_counter()
+            model.train()
+            emit("on_epoch_start")
+            totals = _EpochTotals()
+            micro = 0
+            step_loss_sum = 0.0
+            for state.batch_index, batch in enumerate(train_loader):
+                inputs, target = split_batch(batch, batch_fn)
+                state.inputs, state.target = to_device(inputs, device), to_device(target, device)
+                emit("on_batch_start")
+                with torch.autocast(device_type=device.type, enabled=amp):
+                    state.outputs = forward(model, state.inputs)
+                    state.loss = loss_fn(state.outputs, state.target)
+                loss_value = float(state.loss.detach())
+                if not math.isfinite(loss_value):
+                    message = (
+                        f"non-finite loss ({loss_value}) at step {state.step} (epoch {epoch}, batch "
+                        f"{state.batch_index}); last lr={opt.param_groups[0]['lr']:.4g}. Training stopped before "
+                        "this update, so the weights are those of the previous step. Lower the learning rate "
+                        "(trainwise find-lr) or clip gradients."
+                    )
+                    if on_nonfinite == "raise":
+                        raise NonFiniteLossError(message)
+                    warnings.warn(message, TrainingDivergedWarning, stacklevel=2)
+                    opt.zero_grad(set_to_none=True)
+                    state.request_stop(message, status="diverged")
+                    break
+                scaled = state.loss / accumulation_steps
+                (scaler.scale(scaled) if scaler else scaled).backward()
+                emit("on_after_backward")
+                n = batch_size(state.target)
+                totals.add(loss_value, n, _batch_metric(metric_fn, state.outputs, state.target))
+                step_loss_sum += loss_value
+                micro += 1
+                if micro == accumulation_steps:
+                    _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss_sum / micro)
+                    micro, step_loss_sum = 0, 0.0
+                emit("on_batch_end")
+                if state.should_stop:
+                    break
+            if micro and not state.should_stop:  # a trailing partial accumulation still counts as an update
+                _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss_sum / micro)
+            if totals.count == 0:
+                if state.stop_status == "diverged":
+                    break
+                hint = " (a generator or iterator is used up after one pass: give a list or a DataLoader)" if epoch else ""
+                raise ValueError(f"train_loader is empty: it yielded no batches in epoch {epoch}{hint}")
+            record = EpochRecord(epoch=epoch, steps=state.step, train_loss=totals.loss(), train_metric=totals.metric())
+            if val_loader is not None and state.stop_status != "diverged":
+                emit("on_validation_start")
+                record.val_loss, record.val_metric, state.val_outputs, state.val_targets = evaluate(
+                    model, loss_fn, val_loader, metric=metric_fn, batch_fn=batch_fn, device=device
+                )
+                model.train()
+            record.seconds = time.perf_counter() - epoch_started
+            history.epochs.append(record)
+            if val_loader is not None and state.stop_status != "diverged":
+                emit("on_validation_end")
+            emit("on_epoch_end")
+            if state.should_stop:
+                break
+    except KeyboardInterrupt:
+        state.request_stop(f"interrupted by the user at step {state.step}", status="interrupted")
+        warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=2)
+    finally:
+        history.elapsed_s = time.perf_counter() - started
+    if state.should_stop:
+        history.status, history.stop_reason = state.stop_status, state.stop_reason
+    else:
+        history.status, history.stop_reason = "completed", f"completed {epochs} epochs"
+    emit("on_fit_end")
+    return history
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    loss_fn: Callable[..., torch.Tensor],
+    loader: Iterable[Any],
+    *,
+    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+    batch_fn: Callable[[Any], tuple[Any, Any]] | None = None,
+    device: str | torch.device | None = None,
+) -> tuple[float, float | None, torch.Tensor | None, torch.Tensor | None]:
+    """Mean loss (sample-weighted over batches) and metric of ``model`` on ``loader``, in eval mode.
+
+    Returns ``(loss, metric, outputs, targets)``; outputs and targets are concatenated on the CPU when they are
+    tensors (``None`` otherwise). The model is left in eval mode; ``fit`` switches it back.
+    """
+    model.eval()
+    device = torch.device(device) if device is not None else _model_device(model)
+    total, count = 0.0, 0
+    outs: list[torch.Tensor] = []
+    tgts: list[torch.Tensor] = []
+    for batch in loader:
+        inputs, target = split_batch(batch, batch_fn)
+        inputs, target = to_device(inputs, device), to_device(target, device)
+        out = forward(model, inputs)
+        n = batch_size(target)
+        total += float(loss_fn(out, target)) * n
+        count += n
+        if isinstance(out, torch.Tensor) and isinstance(target, torch.Tensor):
+            outs.append(out.detach().float().cpu())
+            tgts.append(target.detach().cpu())
+    if count == 0:
+        raise ValueError("the validation loader yielded no batches")
+    outputs = torch.cat(outs) if outs else None
+    targets = torch.cat(tgts) if tgts else None
+    value = float(metric(outputs, targets)) if metric is not None and outputs is not None else None
+    return total / count, value, outputs, targets
+
+
+# -- pieces of the loop --------------------------------------------------------------------------------------
+
+
+def _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss) -> None:
+    """Apply one optimizer update and record what it used."""
+    if scaler is not None:
+        scaler.unscale_(opt)
+    emit("on_before_step")
+    if clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip_grad_norm)
+    history = state.history
+    for name, value in _applied_hparams(opt, scheduler).items():
+        history.hparams.setdefault(name, []).append(value)
+    history.losses.append(step_loss)
+    if scaler is not None:
+        scaler.step(opt)
+        scaler.update()
+    else:
+        opt.step()
+    opt.zero_grad(set_to_none=True)
+    state.step += 1
+    if scheduler is not None:
+        scheduler.step()
+    if torch_scheduler is not None:
+        torch_scheduler.step()
+    emit("on_after_step")
+
+
+def _applied_hparams(opt: torch.optim.Optimizer, scheduler: Any) -> dict[str, float]:
+    """The first group's LR, its momentum (or Adam's beta1) and whatever else the schedule drives."""
+    group = opt.param_groups[0]
+    values = {"lr": float(group["lr"])}
+    if "momentum" in group:
+        values["momentum"] = float(group["momentum"])
+    elif "betas" in group:
+        values["momentum"] = float(group["betas"][0])
+    if scheduler is not None:
+        for name, per_group in scheduler.current().items():
+            values.setdefault(name, float(per_group[0]))
+    return values
+
+
+class _EpochTotals:
+    def __init__(self) -> None:
+        self.loss_sum = self.metric_sum = 0.0
+        self.count = self.metric_count = 0
+
+    def add(self, loss: float, n: int, metric: float | None) -> None:
+        self.loss_sum += loss * n
+        self.count += n
+        if metric is not None:
+            self.metric_sum += metric * n
+            self.metric_count += n
+
+    def loss(self) -> float:
+        return self.loss_sum / self.count if self.count else float("nan")
+
+    def metric(self) -> float | None:
+        return self.metric_sum / self.metric_count if self.metric_count else None
+
+
+def _batch_metric(metric_fn, outputs, target) -> float | None:
+    if metric_fn is None or not isinstance(outputs, torch.Tensor):
+        return None
+    with torch.no_grad():
+        return float(metric_fn(outputs.detach().float(), target))
+
+
+def _build_scheduler(schedule, opt, lr, epochs, steps_per_epoch):
+    """Return ``(trainwise Scheduler or None, torch LRScheduler or None)`` for ``schedule``."""
+    if schedule is None:
+        return None, None
+    if isinstance(schedule, torch.optim.lr_scheduler.LRScheduler):
+        if schedule.optimizer is not opt:
+            raise ValueError(
+                "schedule is a torch scheduler bound to another optimizer; pass the optimizer it was built on "
+                "as optimizer=..."
+            )
+        return None, schedule
+    if isinstance(schedule, str):
+        if steps_per_epoch is None:
+            raise ValueError(f"schedule={schedule!r} needs the number of steps, but train_loader has no len()")
+        schedule = sched_lib.from_spec(
+            schedule, total_steps=epochs * steps_per_epoch, value=lr, steps_per_epoch=steps_per_epoch
+        )
+    elif isinstance(schedule, sched_lib.Schedule):
+        schedule = {"lr": schedule}
+    elif not isinstance(schedule, Mapping):
+        raise TypeError(
+            "schedule must be None, a spec string, a trainwise Schedule, a mapping of hyperparameter to Schedule "
+            f"or a torch LRScheduler; got {type(schedule).__name__}"
+        )
+    schedule = _drop_momentum_if_absent(dict(schedule), opt)
+    return sched_lib.Scheduler(opt, schedule), None
+
+
+def _drop_momentum_if_absent(schedule: dict[str, Any], opt: torch.optim.Optimizer) -> dict[str, Any]:
+    # One-cycle cycles momentum too; on an optimizer without momentum (plain SGD, Adagrad) cycling it would
+    # silently turn it into another optimizer, so that part of the policy is left out.
+    group = opt.param_groups[0]
+    has_momentum = "betas" in group or group.get("momentum", 0) > 0
+    if "momentum" in schedule and not has_momentum:
+        schedule.pop("momentum")
+    return schedule
+
+
+def _describe_schedule(schedule: Any, scheduler: Any) -> Any:
+    if schedule is None:
+        return None
+    if isinstance(schedule, str):
+        return schedule
+    if scheduler is not None:
+        return {name: s.describe() for name, s in scheduler.schedules.items() if hasattr(s, "describe")}
+    return type(schedule).__name__
+
+
+def _unpack_metric(metric: Any) -> tuple[str | None, Callable | None, str]:
+    if metric is None:
+        return None, None, "min"
+    if hasattr(metric, "fn") and hasattr(metric, "name"):
+        return metric.name, metric.fn, getattr(metric, "direction", "min")
+    if callable(metric):
+        return getattr(metric, "__name__", "metric"), metric, "min"
+    raise TypeError(f"metric must be callable or have .name and .fn, got {type(metric).__name__}")
+
+
+def _steps_per_epoch(loader: Iterable[Any], accumulation_steps: int) -> int | None:
+    try:
+        n = len(loader)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    if n == 0:
+        raise ValueError("train_loader is empty: it has no batches")
+    return math.ceil(n / accumulation_steps)
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _check_fit_args(model, loss_fn, epochs, accumulation_steps, clip_grad_norm, on_nonfinite, callbacks) -> None:
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got epochs={epochs!r}")
+    if not isinstance(accumulation_steps, int) or accumulation_steps < 1:
+        raise ValueError(f"accumulation_steps must be an int >= 1, got accumulation_steps={accumulation_steps!r}")
+    if clip_grad_norm is not None and not clip_grad_norm > 0:
+        raise ValueError(f"clip_grad_norm must be > 0 or None, got clip_grad_norm={clip_grad_norm!r}")
+    if on_nonfinite not in ("stop", "raise"):
+        raise ValueError(f"on_nonfinite must be 'stop' or 'raise', got on_nonfinite={on_nonfinite!r}")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be trainwise.Callback instances, got {type(cb).__name__}")

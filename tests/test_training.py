@@ -1,0 +1,311 @@
+import doctest
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import trainwise.training
+from trainwise import Callback, History, fit
+from trainwise.training import NonFiniteLossError, TrainingDivergedWarning
+
+
+def _regression_data(n=96, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=g)
+    y = x @ torch.tensor([1.0, -2.0, 0.5, 0.0]) + 0.1 * torch.randn(n, generator=g)
+    return TensorDataset(x, y)
+
+
+class _Squeeze(torch.nn.Module):
+    def __init__(self, hidden=8, dropout=0.0):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(4, hidden), torch.nn.ReLU(), torch.nn.Dropout(dropout), torch.nn.Linear(hidden, 1)
+        )
+
+    def forward(self, x):
+        return self.net(x).squeeze(-1)
+
+
+def _model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return _Squeeze(**kw)
+
+
+def _mse(out, y):
+    return torch.nn.functional.mse_loss(out, y)
+
+
+def _loader(batch_size=16, shuffle=True, seed=0):
+    return DataLoader(_regression_data(), batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed))
+
+
+def test_fit_records_one_loss_and_lr_per_update():
+    h = fit(_model(), _mse, _loader(), epochs=3, lr=0.01, optimizer="sgd")
+    assert h.status == "completed"
+    assert h.steps == 3 * 6 == len(h.lrs)
+    assert h.steps_per_epoch == 6
+    assert [e.steps for e in h.epochs] == [6, 12, 18]
+    assert h.lrs == [0.01] * 18
+    assert h.hparams["momentum"] == [0.0] * 18
+
+
+def test_fit_is_deterministic_for_a_seed_with_dropout_and_shuffling():
+    def run():
+        loader = DataLoader(_regression_data(), batch_size=16, shuffle=True)  # shuffles with the global RNG
+        model = _model(dropout=0.3)
+        h = fit(model, _mse, loader, val_loader=_loader(shuffle=False), epochs=3, lr=0.01, seed=123)
+        return h, [p.detach().clone() for p in model.parameters()]
+
+    (h1, p1), (h2, p2) = run(), run()
+    assert h1.losses == h2.losses
+    assert h1.val_loss == h2.val_loss
+    assert all(torch.equal(a, b) for a, b in zip(p1, p2))
+    h1.elapsed_s = h2.elapsed_s = 0.0
+    for a, b in zip(h1.epochs, h2.epochs):
+        a.seconds = b.seconds = 0.0
+    assert h1.to_dict() == h2.to_dict()
+
+
+def test_fit_learns_a_linear_relation():
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=40, lr=0.01, optimizer="adam", seed=0)
+    # the noise floor is 0.1**2 = 0.01; predicting zero costs about mean(y**2) ~ 5
+    assert h.val_loss[-1] < 0.1
+    assert h.val_loss[0] > h.val_loss[-1]
+
+
+def test_validation_loss_and_metric_match_an_independent_computation():
+    model = _model()
+    val = _loader(batch_size=10, shuffle=False)  # 96 samples: a last batch of 6 tests sample weighting
+
+    def mae(out, y):
+        return float((out - y).abs().mean())
+
+    h = fit(model, _mse, _loader(), val_loader=val, epochs=1, lr=0.0, metric=mae, optimizer="sgd")
+    x, y = _regression_data().tensors
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    assert h.val_loss[0] == pytest.approx(float(((out - y) ** 2).mean()), rel=1e-5)
+    assert h.val_metric[0] == pytest.approx(float((out - y).abs().mean()), rel=1e-5)
+    assert h.metric_name == "mae"
+
+
+def test_gradient_accumulation_counts_updates_and_averages_micro_batches():
+    # 6 batches with accumulation 4 -> updates after batches 4 and 6 (a trailing partial one)
+    h = fit(_model(), _mse, _loader(), epochs=2, lr=0.01, accumulation_steps=4)
+    assert h.steps == 4 and h.steps_per_epoch == 2
+    # two micro-batches of 8 give the same update as one batch of 16 on a linear model with mean-reduced loss
+    data = _regression_data(16)
+    lin_a, lin_b = torch.nn.Linear(4, 1), torch.nn.Linear(4, 1)
+    lin_b.load_state_dict(lin_a.state_dict())
+    loss = lambda out, y: _mse(out.squeeze(-1), y)  # noqa: E731
+    fit(lin_a, loss, DataLoader(data, batch_size=16), epochs=1, lr=0.1, optimizer="sgd")
+    fit(lin_b, loss, DataLoader(data, batch_size=8), epochs=1, lr=0.1, optimizer="sgd", accumulation_steps=2)
+    for pa, pb in zip(lin_a.parameters(), lin_b.parameters()):
+        torch.testing.assert_close(pa, pb)
+
+
+def test_nan_loss_stops_training_naming_step_and_lr():
+    calls = {"n": 0}
+
+    def loss_fn(out, y):
+        calls["n"] += 1
+        loss = _mse(out, y)
+        return loss * float("nan") if calls["n"] == 8 else loss
+
+    model = _model()
+    with pytest.warns(TrainingDivergedWarning, match=r"step 7 .*lr=0\.05"):
+        h = fit(model, loss_fn, _loader(), epochs=3, lr=0.05, optimizer="sgd")
+    assert h.status == "diverged"
+    assert "step 7" in h.stop_reason and "lr=0.05" in h.stop_reason
+    assert h.steps == 7  # the NaN step was never applied
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert len(h.epochs) == 2 and h.epochs[1].val_loss is None
+
+
+def test_nan_loss_raises_when_asked():
+    with pytest.raises(NonFiniteLossError, match="step 0"):
+        fit(_model(), lambda out, y: _mse(out, y) + float("inf"), _loader(), epochs=1, on_nonfinite="raise")
+
+
+def test_callback_events_arrive_in_order():
+    seen = []
+
+    class Recorder(Callback):
+        def __getattribute__(self, name):
+            if name.startswith("on_"):
+                return lambda state: seen.append(name[3:])
+            return super().__getattribute__(name)
+
+    data = DataLoader(_regression_data(32), batch_size=16)
+    fit(_model(), _mse, data, val_loader=data, epochs=1, callbacks=[Recorder()])
+    batch = ["batch_start", "after_backward", "before_step", "after_step", "batch_end"]
+    assert seen == ["fit_start", "epoch_start", *batch, *batch, "validation_start", "validation_end", "epoch_end", "fit_end"]
+
+
+def test_callback_can_stop_training():
+    class StopAt(Callback):
+        def on_after_step(self, state):
+            if state.step == 5:
+                state.request_stop("enough")
+
+    h = fit(_model(), _mse, _loader(), epochs=10, callbacks=[StopAt()])
+    assert h.steps == 5 and h.status == "stopped" and h.stop_reason == "enough"
+
+
+def test_keyboard_interrupt_returns_history_marked_interrupted():
+    class Interrupt(Callback):
+        def on_after_step(self, state):
+            if state.step == 3:
+                raise KeyboardInterrupt
+
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        h = fit(_model(), _mse, _loader(), epochs=2, callbacks=[Interrupt()])
+    assert h.status == "interrupted" and h.steps == 3
+
+
+def test_dict_batches_and_batch_fn():
+    x, y = _regression_data().tensors
+    dict_batches = [{"x": x[i : i + 16], "target": y[i : i + 16]} for i in range(0, 96, 16)]
+
+    class Kw(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.lin(x).squeeze(-1)
+
+    h = fit(Kw(), _mse, dict_batches, epochs=2, lr=0.01)
+    assert h.steps == 12
+    custom = [(y[i : i + 16], x[i : i + 16]) for i in range(0, 96, 16)]  # reversed order, fixed by batch_fn
+    h = fit(Kw(), _mse, custom, epochs=1, batch_fn=lambda b: (b[1], b[0]))
+    assert h.steps == 6
+
+
+@pytest.mark.parametrize(
+    "name, cls, options",
+    [
+        ("sgd", torch.optim.SGD, {"momentum": 0.0}),
+        ("momentum", torch.optim.SGD, {"momentum": 0.9, "nesterov": False}),
+        ("nesterov", torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+        ("adagrad", torch.optim.Adagrad, {}),
+        ("rmsprop", torch.optim.RMSprop, {}),
+        ("adam", torch.optim.Adam, {}),
+        ("adamw", torch.optim.AdamW, {}),
+    ],
+)
+def test_optimizer_names_build_torch_optimizers(name, cls, options):
+    seen = {}
+
+    class Grab(Callback):
+        def on_fit_start(self, state):
+            seen["opt"] = state.optimizer
+
+    fit(_model(), _mse, _loader(), epochs=1, optimizer=name, lr=0.01, callbacks=[Grab()])
+    assert type(seen["opt"]) is cls
+    for key, value in options.items():
+        assert seen["opt"].param_groups[0][key] == value
+
+
+def test_optimizer_instance_is_used_as_is():
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.02)
+    h = fit(model, _mse, _loader(), epochs=1, optimizer=opt)
+    assert h.lrs == [0.02] * 6
+
+
+def test_torch_scheduler_is_stepped_once_per_update():
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=4, gamma=0.5)
+    h = fit(model, _mse, _loader(), epochs=2, optimizer=opt, schedule=sched)
+    assert h.lrs == pytest.approx([0.1 * 0.5 ** (i // 4) for i in range(12)])
+
+
+def test_cosine_spec_applies_the_closed_form_at_every_step():
+    h = fit(_model(), _mse, _loader(), epochs=2, lr=0.1, schedule="cosine", optimizer="sgd")
+    total = 12
+    expected = [0.1 * (1 + math.cos(math.pi * t / total)) / 2 for t in range(total)]
+    assert h.lrs == pytest.approx(expected, abs=1e-12)
+
+
+def test_onecycle_cycles_momentum_only_when_the_optimizer_has_it():
+    h = fit(_model(), _mse, _loader(), epochs=2, lr=0.1, schedule="onecycle", optimizer="momentum")
+    assert h.hparams["momentum"][0] == pytest.approx(0.95) and min(h.hparams["momentum"]) < 0.9
+    assert max(h.lrs) == pytest.approx(0.1, rel=0.05)
+    h = fit(_model(), _mse, _loader(), epochs=2, lr=0.1, schedule="onecycle", optimizer="sgd")
+    assert set(h.hparams["momentum"]) == {0.0}
+    h = fit(_model(), _mse, _loader(), epochs=2, lr=0.1, schedule="onecycle", optimizer="adam")
+    assert h.hparams["momentum"][0] == pytest.approx(0.95)  # Adam's beta1
+
+
+def test_history_json_round_trip_keeps_nan_as_nan():
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(), epochs=2, lr=0.01)
+    h.losses[0] = float("nan")
+    back = History.from_json(h.to_json())
+    assert math.isnan(back.losses[0]) and back.losses[1:] == h.losses[1:]
+    assert back.val_loss == h.val_loss and back.epochs[0].steps == h.epochs[0].steps
+    assert back.best_epoch().epoch == h.best_epoch().epoch
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 1, "optimizer": "lbfgs"}, "optimizer"),
+        ({"epochs": 1, "lr": -1.0}, "lr"),
+        ({"epochs": 1, "accumulation_steps": 0}, "accumulation_steps"),
+        ({"epochs": 1, "clip_grad_norm": 0.0}, "clip_grad_norm"),
+        ({"epochs": 1, "on_nonfinite": "ignore"}, "on_nonfinite"),
+        ({"epochs": 1, "schedule": "no-such-schedule"}, "no-such-schedule"),
+        ({"epochs": 1, "amp": True}, "amp"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fit(_model(), _mse, _loader(), **kwargs)
+
+
+_ONE_BATCH = [(torch.zeros(2, 1), torch.zeros(2, 1))]
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (("not a model", _mse, []), {"epochs": 1}, "model"),
+        ((None, _mse, []), {"epochs": 1}, "model"),
+        ((torch.nn.Linear(1, 1), "mse", []), {"epochs": 1}, "loss_fn"),
+        ((torch.nn.Linear(1, 1), _mse, _ONE_BATCH), {"epochs": 1, "callbacks": [print]}, "callbacks"),
+        ((torch.nn.Linear(1, 1), _mse, _ONE_BATCH), {"epochs": 1, "schedule": 0.1}, "schedule"),
+        ((torch.nn.Linear(1, 1), _mse, _ONE_BATCH), {"epochs": 1, "optimizer": 3}, "optimizer"),
+    ],
+)
+def test_bad_types_name_the_argument(args, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        fit(*args, **kwargs)
+
+
+def test_empty_loader_is_an_error():
+    with pytest.raises(ValueError, match="train_loader is empty"):
+        fit(_model(), _mse, [], epochs=1)
+    with pytest.raises(ValueError, match="train_loader is empty"):
+        fit(_model(), _mse, iter([]), epochs=1)  # no len(): found out while iterating
+
+
+def test_seed_makes_global_numpy_and_python_draws_repeatable():
+    fit(_model(), _mse, _loader(), epochs=1, seed=7)
+    a = np.random.rand()
+    fit(_model(), _mse, _loader(), epochs=1, seed=7)
+    assert np.random.rand() == a
+
+
+def test_doctest_examples_run():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = doctest.testmod(trainwise.training)
+    assert result.failed == 0 and result.attempted > 0
