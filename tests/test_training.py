@@ -309,3 +309,54 @@ def test_doctest_examples_run():
         warnings.simplefilter("error")
         result = doctest.testmod(trainwise.training)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_plateau_decay_matches_torch_reduce_lr_on_plateau_on_the_same_validation_record():
+    from trainwise.training import PlateauDecay
+
+    plateau = PlateauDecay(factor=0.5, patience=1)
+    # a model that cannot learn (lr 0 on the weights is not allowed to change val loss much): use tiny lr
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=8, lr=1e-3, optimizer="sgd",
+            callbacks=[plateau])
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    expected = []
+    for v in h.val_loss:
+        ref.step(v)
+        expected.append(opt.param_groups[0]["lr"] / 1e-3)
+    assert plateau.scales == pytest.approx(expected)
+    # the LR applied in epoch e+1 is the base LR times the scale decided after epoch e
+    per_epoch_lr = [h.lrs[e * 6] for e in range(8)]
+    assert per_epoch_lr == pytest.approx([1e-3] + [1e-3 * s for s in plateau.scales[:-1]])
+
+
+def test_plateau_decay_scales_a_schedule_and_follows_metric_direction():
+    from trainwise.training import PlateauDecay
+
+    def acc_like(out, y):  # higher is better, and constant: never improves after the first epoch
+        return 0.5
+
+    acc_like.direction = "max"
+
+    class M:
+        name, fn, direction = "acc", staticmethod(acc_like), "max"
+
+    p = PlateauDecay(monitor="val_metric", factor=0.1, patience=0)
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(), epochs=3, lr=0.1, schedule="cosine", metric=M(),
+            callbacks=[p])
+    assert p.controller.mode == "max" and p.scales == pytest.approx([1.0, 0.1, 0.01])
+    total = 18
+    cos = lambda t: 0.1 * (1 + math.cos(math.pi * t / total)) / 2  # noqa: E731
+    assert h.lrs[6] == pytest.approx(cos(6))  # epoch 1 still at scale 1 (decided after epoch 0)
+    assert h.lrs[12] == pytest.approx(0.1 * cos(12))
+
+
+def test_plateau_decay_bad_arguments():
+    from trainwise.training import PlateauDecay
+
+    with pytest.raises(ValueError, match="monitor"):
+        PlateauDecay(monitor="train_loss")
+    with pytest.raises(ValueError, match="factor"):
+        PlateauDecay(factor=2.0)
+    with pytest.raises(ValueError, match="needs that value"):
+        fit(_model(), _mse, _loader(), val_loader=_loader(), epochs=1, callbacks=[PlateauDecay(monitor="val_metric")])

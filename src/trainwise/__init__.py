@@ -17,6 +17,7 @@ _EXPORTS = {
     "evaluate": "training",
     "Callback": "training",
     "TrainState": "training",
+    "PlateauDecay": "training",
     "NonFiniteLossError": "training",
     "History": "history",
     "EpochRecord": "history",

@@ -32,7 +32,7 @@ from trainwise.batches import batch_size, forward, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
 
-__all__ = ["Callback", "TrainState", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "evaluate"]
+__all__ = ["Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "evaluate"]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -68,6 +68,7 @@ class TrainState:
     loss_fn: Callable[..., torch.Tensor]
     history: History
     scheduler: Any = None
+    torch_scheduler: Any = None
     device: torch.device | None = None
     epoch: int = 0
     step: int = 0
@@ -86,6 +87,49 @@ class TrainState:
     def request_stop(self, reason: str, *, status: str = "stopped") -> None:
         """Ask the loop to stop after the current batch; ``reason`` ends up in ``history.stop_reason``."""
         self.should_stop, self.stop_reason, self.stop_status = True, reason, status
+
+
+class PlateauDecay(Callback):
+    """Decay a hyperparameter when the validation record stops improving (seed 002), inside ``fit``.
+
+    The decision is made by a :class:`~trainwise.schedules.ReduceOnPlateau` controller (built from ``options``
+    when none is given) once per validation; its multiplier is applied on top of the run's schedule, or on top
+    of the constant LR when the run has none. ``monitor`` is ``"val_loss"`` or ``"val_metric"``; for the metric,
+    a controller built here takes its mode from the metric's direction.
+
+    >>> PlateauDecay(factor=0.5, patience=2).options
+    {'factor': 0.5, 'patience': 2}
+    """
+
+    def __init__(self, controller: Any = None, *, monitor: str = "val_loss", hparam: str = "lr", **options: Any):
+        if monitor not in ("val_loss", "val_metric"):
+            raise ValueError(f"monitor must be 'val_loss' or 'val_metric', got monitor={monitor!r}")
+        if controller is not None and options:
+            raise ValueError(f"pass either a controller or its options, not both (got options {sorted(options)})")
+        if controller is None:
+            sched_lib.ReduceOnPlateau(**options)  # validate the options now, not at the first epoch
+        self.monitor, self.hparam, self.options = monitor, hparam, options
+        self.controller = controller
+        self.scales: list[float] = []
+
+    def on_fit_start(self, state: TrainState) -> None:
+        if state.torch_scheduler is not None:
+            raise ValueError("PlateauDecay cannot drive a torch LRScheduler; give fit a trainwise schedule instead")
+        if self.controller is None:
+            mode = "max" if self.monitor == "val_metric" and state.history.metric_direction == "max" else "min"
+            self.controller = sched_lib.ReduceOnPlateau(**{"mode": mode, **self.options})
+        if state.scheduler is None:
+            # No schedule: hold each group's value exactly constant so the multiplier has a base to scale.
+            constants = [sched_lib.constant(float(group[self.hparam])) for group in state.optimizer.param_groups]
+            state.scheduler = sched_lib.Scheduler(state.optimizer, {self.hparam: constants}, step=state.step)
+
+    def on_validation_end(self, state: TrainState) -> None:
+        value = getattr(state.history.epochs[-1], self.monitor)
+        if value is None:
+            raise ValueError(f"PlateauDecay(monitor={self.monitor!r}) needs that value, but the run does not record it")
+        scale = self.controller.update(value)
+        self.scales.append(scale)
+        state.scheduler.multiply(self.hparam, scale)
 
 
 def fit(
@@ -165,7 +209,10 @@ def fit(
             "schedule": _describe_schedule(schedule, scheduler),
         },
     )
-    state = TrainState(model=model, optimizer=opt, loss_fn=loss_fn, history=history, scheduler=scheduler, device=device)
+    state = TrainState(
+        model=model, optimizer=opt, loss_fn=loss_fn, history=history,
+        scheduler=scheduler, torch_scheduler=torch_scheduler, device=device,
+    )
     scaler = torch.amp.GradScaler("cuda") if amp else None
     started = time.perf_counter()
 
@@ -212,13 +259,13 @@ def fit(
                 step_loss_sum += loss_value
                 micro += 1
                 if micro == accumulation_steps:
-                    _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss_sum / micro)
+                    _update(state, scaler, clip_grad_norm, emit, step_loss_sum / micro)
                     micro, step_loss_sum = 0, 0.0
                 emit("on_batch_end")
                 if state.should_stop:
                     break
             if micro and not state.should_stop:  # a trailing partial accumulation still counts as an update
-                _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss_sum / micro)
+                _update(state, scaler, clip_grad_norm, emit, step_loss_sum / micro)
             if totals.count == 0:
                 if state.stop_status == "diverged":
                     break
@@ -292,15 +339,16 @@ def evaluate(
 # -- pieces of the loop --------------------------------------------------------------------------------------
 
 
-def _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit, step_loss) -> None:
+def _update(state, scaler, clip_grad_norm, emit, step_loss) -> None:
     """Apply one optimizer update and record what it used."""
+    opt = state.optimizer
     if scaler is not None:
         scaler.unscale_(opt)
     emit("on_before_step")
     if clip_grad_norm is not None:
         torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip_grad_norm)
     history = state.history
-    for name, value in _applied_hparams(opt, scheduler).items():
+    for name, value in _applied_hparams(opt, state.scheduler).items():
         history.hparams.setdefault(name, []).append(value)
     history.losses.append(step_loss)
     if scaler is not None:
@@ -310,10 +358,10 @@ def _update(state, opt, scheduler, torch_scheduler, scaler, clip_grad_norm, emit
         opt.step()
     opt.zero_grad(set_to_none=True)
     state.step += 1
-    if scheduler is not None:
-        scheduler.step()
-    if torch_scheduler is not None:
-        torch_scheduler.step()
+    if state.scheduler is not None:
+        state.scheduler.step()
+    if state.torch_scheduler is not None:
+        state.torch_scheduler.step()
     emit("on_after_step")
 
 

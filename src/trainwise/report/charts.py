@@ -1,4 +1,4 @@
-"""Presentation: charts and files. Only this module and the CLI draw or write.
+"""Line charts and the JSON record of runs.
 
 Charts are Plotly figures written as self-contained HTML (plotly.js embedded, no CDN, works offline) or
 matplotlib figures written as PNG (no browser needed). The runs of one command are kept as a JSON record
