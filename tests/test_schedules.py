@@ -374,6 +374,15 @@ def test_from_spec_accepts_documented_forms(spec):
     assert all(isinstance(s, S.Schedule) for s in built.values())
 
 
+@pytest.mark.parametrize("T", [1400, 1690, 100, 700])
+def test_sgdr_spec_never_restarts_in_the_final_steps(T):
+    # 1690 = 10 epochs x 169 steps (diamonds) once ended 3 steps into a fresh fourth cycle, at the peak LR
+    sgdr_lr = from_spec("sgdr", total_steps=T, value=0.1)["lr"]
+    c = -(-T // 7)  # cycles of c, 2c, 4c steps
+    assert 7 * c >= T > 3 * c
+    assert sgdr_lr(T - 1) < 0.1 * 0.05
+
+
 def test_from_spec_defaults():
     T = 1400
     sgdr_lr = from_spec("sgdr", total_steps=T, value=0.1)["lr"]

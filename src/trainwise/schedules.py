@@ -821,7 +821,7 @@ _SPEC_DEFAULTS: dict[str, Callable[[int, float, int, dict], dict[str, Any]]] = {
     "sigmoid": lambda T, v, E, given: {"value": v, "k": 10.0 / T, "center": T / 2},
     "cosine": lambda T, v, E, given: {"value": v, "total_steps": T},
     "warmup_cosine": lambda T, v, E, given: {"value": v, "total_steps": T, "warmup_steps": min(T // 20 or 1, T - 1)},
-    "sgdr": lambda T, v, E, given: {"value": v, "cycle_steps": max(1, T // 7), "cycle_mult": 2},
+    "sgdr": lambda T, v, E, given: {"value": v, "cycle_steps": max(1, -(-T // 7)), "cycle_mult": 2},
     "cyclic": lambda T, v, E, given: {"base_value": v / 10, "max_value": v, "step_size_up": max(1, T // 8)},
     "onecycle": lambda T, v, E, given: {"max_lr": v, "total_steps": T},
 }
@@ -877,7 +877,7 @@ def from_spec(spec: str, *, total_steps: int, value: float, steps_per_epoch: int
     - ``inverse_time``: ``k = 9/T`` (10x lower at T); ``inv``: ``power=0.75`` with gamma
       giving 10x lower at T; ``sigmoid``: ``center=T/2``, ``k=10/T``.
     - ``cosine``: to 0 at T; ``warmup_cosine``: the same after ``warmup_steps=T//20`` (at least 1 when T > 1).
-    - ``sgdr``: ``cycle_steps=T//7``, ``cycle_mult=2``: three cycles (1+2+4 = 7) fill the run.
+    - ``sgdr``: ``cycle_steps=ceil(T/7)``, ``cycle_mult=2``: three cycles (1+2+4 = 7) fill the run and it ends near the bottom of the third, never on a fresh restart.
     - ``cyclic``: ``base_value=value/10``, ``max_value=value``, ``step_size_up=T//8`` (four cycles).
     - ``onecycle``: torch OneCycleLR's defaults, LR peaking at ``value``, with momentum.
 

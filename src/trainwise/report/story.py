@@ -1,0 +1,127 @@
+"""From a record (the JSON of a demo or of ``trainwise train --out``) to the sections of the HTML report.
+
+Each ``_section_*`` reads one part of the record and returns a :class:`Section`, or ``None`` when the record
+does not have that part, so a record of plain training runs gives a smaller report, not an error.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from trainwise.report import figures
+from trainwise.report.html import Figure, Paragraph, Section, Table, render_document
+
+__all__ = ["build_report", "write_report"]
+
+
+def _name(text: Any) -> str:
+    # Plotly renders a small subset of HTML inside labels; escaping makes a run name display as typed.
+    return html.escape(str(text))
+
+
+def _runs(record: Mapping[str, Any], group: str | None = None) -> dict[str, dict[str, Any]]:
+    return {
+        _name(r["name"]): r["history"]
+        for r in record.get("runs", [])
+        if group is None or r.get("group", "runs") == group
+    }
+
+
+def _metric(record: Mapping[str, Any]) -> tuple[str, str]:
+    exp = record.get("experiment_info") or {}
+    for r in record.get("runs", []):
+        h = r["history"]
+        if h.get("metric_name"):
+            return h["metric_name"], h.get("metric_direction", "min")
+    return exp.get("metric", "metric"), exp.get("direction", "min")
+
+
+def _best(history: Mapping[str, Any], key: str, direction: str) -> float | None:
+    values = [e.get(key) for e in history.get("epochs", []) if e.get(key) is not None and math.isfinite(e[key])]
+    if not values:
+        return None
+    return max(values) if direction == "max" else min(values)
+
+
+def _section_runs(record: Mapping[str, Any], group: str, title: str, intro: str) -> Section | None:
+    runs = _runs(record, group)
+    if not runs:
+        return None
+    metric, direction = _metric(record)
+    blocks: list[Any] = [Paragraph(intro)]
+    blocks.append(Figure(figures.epoch_curves_figure(runs, title="Training and validation loss of each run (same y-scale)"),
+                         "Each panel is one run; every panel shares the y axis so small differences are visible (seed 001)."))
+    blocks.append(Figure(figures.overlay_figure(
+        {n: [e.get("val_loss") for e in h["epochs"]] for n, h in runs.items()},
+        title="Validation loss, all runs side by side", x_label="epoch", y_label="validation loss")))
+    lr_runs = {n: h["hparams"].get("lr", []) for n, h in runs.items() if h.get("hparams", {}).get("lr")}
+    if lr_runs:
+        blocks.append(Figure(figures.step_series_figure(lr_runs, title="Learning rate applied at every step", y_label="lr"),
+                             "The values the optimizer actually used, read back from its parameter groups."))
+    if any(h.get("metric_name") for h in runs.values()):
+        best = {n: _best(h, "val_metric", direction) for n, h in runs.items()}
+        blocks.append(Figure(figures.bar_figure(best, title=f"Best validation {metric} per run",
+                                                y_label=f"{metric} ({'higher' if direction == 'max' else 'lower'} is better)")))
+    return Section(title, blocks, anchor=group)
+
+
+def _section_summary(record: Mapping[str, Any]) -> Section | None:
+    runs = record.get("runs", [])
+    if not runs:
+        return None
+    metric, direction = _metric(record)
+    rows = []
+    for r in runs:
+        h = r["history"]
+        last = h["epochs"][-1] if h.get("epochs") else {}
+        rows.append([
+            r["name"], r.get("group", "runs"), h.get("status"), r.get("lr", h.get("config", {}).get("lr")),
+            last.get("train_loss"), last.get("val_loss"), last.get("val_metric"),
+            _best(h, "val_metric", direction), h.get("elapsed_s"),
+        ])
+    scored = [i for i, row in enumerate(rows) if row[7] is not None]
+    best = None
+    if scored:
+        best = (max if direction == "max" else min)(scored, key=lambda i: rows[i][7])
+    table = Table(
+        ["run", "group", "status", "lr", "train loss", "val loss", f"val {metric}", f"best val {metric}", "seconds"],
+        rows, caption="Final epoch and best epoch of every run; the best run is highlighted.", highlight_row=best,
+    )
+    blocks: list[Any] = [table]
+    timings = record.get("timings")
+    if timings:
+        blocks.append(Table(["stage", "seconds"], [[k, v] for k, v in timings.items()], caption="Where the time went."))
+    return Section("Summary", blocks, anchor="summary")
+
+
+# The order of the report: each entry builds one section from the record (or returns None).
+_SECTIONS: list[Callable[[Mapping[str, Any]], Section | None]] = [
+    _section_summary,
+    lambda r: _section_runs(r, "schedules", "Learning-rate schedules",
+                            "The same model, data and seed trained with each schedule; only the learning rate policy differs."),
+    lambda r: _section_runs(r, "optimizers", "Optimizers on the same task",
+                            "Each torch optimizer trained the same model from the same weights, each at the LR its own range test suggested."),
+    lambda r: _section_runs(r, "runs", "Runs", "Training runs recorded in this file."),
+]
+
+
+def build_report(record: Mapping[str, Any], *, title: str | None = None) -> str:
+    """The HTML report for ``record`` (self-contained; the record itself is embedded)."""
+    if not isinstance(record, Mapping) or "runs" not in record:
+        raise ValueError("record must be a trainwise record with a 'runs' list (from trainwise demo or train --out)")
+    experiment = record.get("experiment", "")
+    info = record.get("experiment_info") or {}
+    sections = [s for s in (build(record) for build in _SECTIONS) if s is not None]
+    subtitle = f"experiment {experiment}" + (f": {info['description']}" if info.get("description") else "")
+    return render_document(title or f"trainwise report: {experiment}", subtitle, sections, data=dict(record))
+
+
+def write_report(record: Mapping[str, Any], path: str | Path, *, title: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_report(record, title=title), encoding="utf-8")
+    return path
