@@ -48,7 +48,7 @@ class _Fail(Exception):
 def _run(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except (ValueError, TypeError, FileNotFoundError, _Fail) as exc:
+    except (ValueError, TypeError, FileNotFoundError, ImportError, _Fail) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
 

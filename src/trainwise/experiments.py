@@ -41,19 +41,18 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, default_collate
 
 from trainwise.batches import split_batch
+from trainwise.optimizers import optimizer_names
 
 __all__ = [
     "Metric",
     "Experiment",
     "ExperimentError",
-    "OPTIMIZERS",
     "TASKS",
     "BUILTINS",
     "builtin_names",
     "load_experiment",
 ]
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 TASKS = ("regression", "classification")
 DIRECTIONS = ("min", "max")
 
@@ -120,16 +119,19 @@ class Experiment:
     ``train_data`` and ``val_data`` are datasets yielding ``(x, y)``; ``model_factory()`` builds a fresh
     model whose output goes straight into ``loss_fn(output, y)`` and ``metric.fn(outputs, ys)``.
     ``task`` is ``"regression"`` or ``"classification"`` (then ``num_classes`` is required: later tools
-    expect an initial cross-entropy near ``ln(num_classes)``). ``optimizer`` is one of :data:`OPTIMIZERS`.
+    expect an initial cross-entropy near ``ln(num_classes)``). ``optimizer`` is a name that
+    :func:`trainwise.optimizers.make_optimizer` knows (sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw).
 
     >>> from torch.utils.data import TensorDataset
     >>> data = TensorDataset(torch.randn(8, 3), torch.randn(8))
     >>> exp = Experiment("toy", "a linear fit", lambda: nn.Sequential(nn.Linear(3, 1), nn.Flatten(0)),
     ...                  nn.MSELoss(), data, data, Metric("mse", lambda o, y: float(((o - y) ** 2).mean())),
     ...                  "regression", batch_size=4)
-    >>> exp
-    Experiment(name='toy', metric='mse' (min), task='regression', num_classes=None, batch_size=4, epochs=10, optimizer='adam', lr=0.001)
-    >>> Experiment("toy", "", nn.Identity, nn.MSELoss(), data, data, exp.metric, "regression", lr=0)
+    >>> exp  # doctest: +NORMALIZE_WHITESPACE
+    Experiment(name='toy', metric='mse' (min), task='regression', num_classes=None, batch_size=4, epochs=10,
+               optimizer='adam', lr=0.001)
+    >>> Experiment("toy", "", nn.Identity, nn.MSELoss(), data, data, exp.metric, "regression",
+    ...            lr=0)
     Traceback (most recent call last):
     ...
     ValueError: Experiment.lr must be a positive finite number, got lr=0
@@ -177,8 +179,10 @@ class Experiment:
             raise ValueError(f"Experiment.num_classes must be None for a regression task, got {self.num_classes!r}")
         _check_positive_int("Experiment", "batch_size", self.batch_size)
         _check_positive_int("Experiment", "epochs", self.epochs)
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Experiment.optimizer must be one of {OPTIMIZERS}, got optimizer={self.optimizer!r}")
+        if not isinstance(self.optimizer, str) or self.optimizer.lower() not in optimizer_names():
+            raise ValueError(
+                f"Experiment.optimizer must be one of {', '.join(optimizer_names())}, got optimizer={self.optimizer!r}"
+            )
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)):
             raise TypeError(f"Experiment.lr must be a float, got lr={self.lr!r} ({type(self.lr).__name__})")
         if not (math.isfinite(self.lr) and self.lr > 0):
@@ -202,8 +206,13 @@ class Experiment:
         """
         if not _is_int(seed):
             raise TypeError(f"seed must be an int, got seed={seed!r}")
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
+        # Fork and seed CUDA only when the caller already started it: torch.manual_seed would otherwise
+        # queue a CUDA seeding that runs whenever CUDA starts, changing the caller's CUDA stream later.
+        cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+        with torch.random.fork_rng(devices=range(torch.cuda.device_count()) if cuda else []):
+            torch.default_generator.manual_seed(seed)
+            if cuda:
+                torch.cuda.manual_seed_all(seed)
             model = self.model_factory()
         if not isinstance(model, nn.Module):
             raise TypeError(f"Experiment.model_factory must return an nn.Module, got {type(model).__name__}")
@@ -430,7 +439,9 @@ class _ScaledMAE:
 def _accuracy(outputs: Tensor, targets: Tensor) -> float:
     """Fraction of rows whose largest logit is at the target class; outputs (N, C), targets (N,)."""
     if outputs.dim() != 2 or targets.shape != outputs.shape[:1]:
-        raise ValueError(f"accuracy needs outputs (N, C) and targets (N,), got {tuple(outputs.shape)}, {tuple(targets.shape)}")
+        raise ValueError(
+            f"accuracy needs outputs (N, C) and targets (N,), got {tuple(outputs.shape)} and {tuple(targets.shape)}"
+        )
     return float((outputs.detach().argmax(dim=1) == targets).double().mean())
 
 
@@ -555,10 +566,11 @@ def load_experiment(spec: str | Experiment) -> Experiment:
 
     >>> load_experiment("digits").metric.name
     'accuracy'
-    >>> load_experiment("digts")
-    Traceback (most recent call last):
-    ...
-    trainwise.experiments.ExperimentError: unknown experiment 'digts' (did you mean 'digits'?); built-ins are diamonds, digits, co2; for your own experiment write 'path/to/file.py:function' or 'package.module:function'
+    >>> try:
+    ...     load_experiment("digts")
+    ... except ExperimentError as err:
+    ...     print(str(err).split(";")[0])
+    unknown experiment 'digts' (did you mean 'digits'?)
     """
     if isinstance(spec, Experiment):
         return spec
@@ -641,7 +653,9 @@ def _call_factory(spec: str, module: object, func_name: str) -> Experiment:
         raise ExperimentError(f"{where} has no {func_name!r} (spec {spec!r}); {has}")
     factory = getattr(module, func_name)
     if not callable(factory):
-        raise ExperimentError(f"{func_name!r} in {where} is a {type(factory).__name__}, not a function (spec {spec!r})")
+        kind = type(factory).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise ExperimentError(f"{func_name!r} in {where} is {article} {kind}, not a function (spec {spec!r})")
     try:
         experiment = factory()
     except Exception as err:
