@@ -360,3 +360,36 @@ def test_plateau_decay_bad_arguments():
         PlateauDecay(factor=2.0)
     with pytest.raises(ValueError, match="needs that value"):
         fit(_model(), _mse, _loader(), val_loader=_loader(), epochs=1, callbacks=[PlateauDecay(monitor="val_metric")])
+
+
+def test_lr_auto_runs_the_range_test_then_one_cycle_at_its_suggestion():
+    loader = _loader(seed=1)
+    auto = fit(_model(), _mse, loader, val_loader=_loader(shuffle=False), epochs=3, lr="auto", optimizer="adam", seed=0)
+    chosen = auto.config["lr"]
+    assert auto.config["lr_source"] == "auto" and chosen == auto.extras["lr_finder"]["suggestion"]
+    assert 1e-7 < chosen < 10
+    assert auto.config["range_test_steps"] > 10 and auto.elapsed_s >= auto.config["range_test_s"] > 0
+    # what happens after the range test is exactly an explicit one-cycle run at that LR: the test left no trace
+    explicit = fit(_model(), _mse, _loader(seed=1), val_loader=_loader(shuffle=False), epochs=3, lr=chosen,
+                   optimizer="adam", schedule="onecycle", seed=0)
+    assert auto.losses == explicit.losses and auto.lrs == explicit.lrs
+    assert max(auto.lrs) == pytest.approx(chosen, rel=0.02)
+
+
+def test_lr_auto_refuses_to_guess_when_the_loss_never_falls():
+    def rising(out, y):  # grows with every call whatever the weights do
+        rising.calls += 1
+        return _mse(out, y) * 0 + rising.calls
+
+    rising.calls = 0
+    with pytest.raises(ValueError, match="lr='auto'.*no learning rate"):
+        fit(_model(), rising, _loader(), epochs=1, lr="auto")
+
+
+def test_lr_auto_bad_combinations():
+    from trainwise.schedules import constant
+
+    with pytest.raises(ValueError, match="lr='auto'"):
+        fit(_model(), _mse, _loader(), epochs=1, lr="auto", schedule=constant(0.1))
+    with pytest.raises(ValueError, match="lr must be a number or 'auto'"):
+        fit(_model(), _mse, _loader(), epochs=1, lr="fast")

@@ -7,7 +7,7 @@ The loop is small and explicit. Events, in order::
         batch_start -> after_backward (every micro-batch) -> before_step -> after_step (every update) -> batch_end
       validation_start -> validation_end
       epoch_end
-    fit_end
+    fit_end            (or fit_error, with the exception, when fit raises)
 
 Every callback receives the same :class:`TrainState`; a callback stops training with
 ``state.request_stop(reason)``. People with their own loop use the tools directly (a ``Scheduler``, the
@@ -57,6 +57,8 @@ class Callback:
     def on_validation_end(self, state: TrainState) -> None: ...
     def on_epoch_end(self, state: TrainState) -> None: ...
     def on_fit_end(self, state: TrainState) -> None: ...
+    def on_fit_error(self, state: TrainState, error: BaseException) -> None:
+        """Called instead of ``on_fit_end`` when ``fit`` raises (``error`` is re-raised after): release hooks here."""
 
 
 @dataclass
@@ -140,7 +142,7 @@ def fit(
     val_loader: Iterable[Any] | None = None,
     epochs: int,
     optimizer: str | torch.optim.Optimizer = "adamw",
-    lr: float = 1e-3,
+    lr: float | str = 1e-3,
     schedule: Any = None,
     callbacks: Sequence[Callback] = (),
     seed: int | None = None,
@@ -166,6 +168,12 @@ def fit(
         metric: ``metric(outputs, targets) -> float`` over a whole set, or an object with ``name``, ``fn``,
             ``direction`` (e.g. an experiment's metric). The training metric is the sample-weighted mean of the
             per-batch values; the validation metric is computed once on all validation outputs.
+        lr: the learning rate (the peak of a spec schedule), or ``"auto"``: an LR range test
+            (:func:`trainwise.find_lr`, which restores everything it touches) picks it, and with no ``schedule``
+            the run uses one-cycle peaking at that LR (with a spec string, the spec is built around it). The
+            range test's result and cost are in ``history.extras["lr_finder"]`` and ``history.config``, and its
+            time is part of ``history.elapsed_s``. A range test that finds no LR where the loss falls raises
+            ``ValueError`` with its note rather than guessing.
         seed: seeds python, numpy and torch before training so the run (data order, dropout) is repeatable.
         on_nonfinite: what a NaN/Inf loss does: ``"stop"`` (default) stops before applying that update, warns
             with the step and the last LR and marks the history ``diverged``; ``"raise"`` raises
@@ -191,8 +199,15 @@ def fit(
     if amp and device.type != "cuda":
         raise ValueError(f"amp=True needs a CUDA device, got device={device}")
 
-    opt = make_optimizer(optimizer, model.parameters(), lr=lr, **dict(optimizer_options or {}))
+    started = time.perf_counter()
+    auto = isinstance(lr, str)
+    if auto and lr != "auto":
+        raise ValueError(f"lr must be a number or 'auto', got lr={lr!r}")
+    opt = make_optimizer(optimizer, model.parameters(), lr=_AUTO_START if auto else lr, **dict(optimizer_options or {}))
     steps_per_epoch = _steps_per_epoch(train_loader, accumulation_steps)
+    finder = None
+    if auto:
+        lr, schedule, finder = _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accumulation_steps)
     scheduler, torch_scheduler = _build_scheduler(schedule, opt, lr, epochs, steps_per_epoch)
     metric_name, metric_fn, direction = _unpack_metric(metric)
 
@@ -209,12 +224,14 @@ def fit(
             "schedule": _describe_schedule(schedule, scheduler),
         },
     )
+    if finder is not None:
+        history.config.update(lr_source="auto", range_test_s=finder.elapsed_s, range_test_steps=finder.steps_run)
+        history.extras["lr_finder"] = finder.to_dict()
     state = TrainState(
         model=model, optimizer=opt, loss_fn=loss_fn, history=history,
         scheduler=scheduler, torch_scheduler=torch_scheduler, device=device,
     )
     scaler = torch.amp.GradScaler("cuda") if amp else None
-    started = time.perf_counter()
 
     def emit(event: str) -> None:
         for cb in callbacks:
@@ -288,6 +305,10 @@ def fit(
     except KeyboardInterrupt:
         state.request_stop(f"interrupted by the user at step {state.step}", status="interrupted")
         warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=2)
+    except BaseException as error:  # let callbacks release what they hold (hooks on the model), then re-raise
+        for cb in callbacks:
+            cb.on_fit_error(state, error)
+        raise
     finally:
         history.elapsed_s = time.perf_counter() - started
     if state.should_stop:
@@ -363,6 +384,31 @@ def _update(state, scaler, clip_grad_norm, emit, step_loss) -> None:
     if state.torch_scheduler is not None:
         state.torch_scheduler.step()
     emit("on_after_step")
+
+
+_AUTO_START = 1e-3  # the LR the optimizer is built with before the range test replaces it
+
+
+def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accumulation_steps):
+    """``lr="auto"``: run the range test, set the suggested LR on every group (keeping their ratios) and pick the
+    schedule: one-cycle peaking at the suggestion unless the user named a spec."""
+    from trainwise.lr_finder import find_lr  # the range test builds on fit's pieces, not the other way round
+
+    if schedule is not None and not isinstance(schedule, str):
+        raise ValueError(
+            "lr='auto' chooses the LR for a spec schedule (a string such as 'onecycle') or for no schedule; "
+            f"a {type(schedule).__name__} carries its own values: pass lr=... yourself"
+        )
+    result = find_lr(model, opt, loss_fn, train_loader, batch_fn=batch_fn, device=device,
+                     accumulation_steps=accumulation_steps)
+    if result.suggestion is None:
+        raise ValueError(
+            f"lr='auto': the range test found no learning rate where the loss falls ({result.note or result.stop_reason}); "
+            "pass lr=... yourself"
+        )
+    for group, value in zip(opt.param_groups, result.group_lrs()):
+        group["lr"] = value
+    return result.suggestion, schedule if schedule is not None else "onecycle", result
 
 
 def _applied_hparams(opt: torch.optim.Optimizer, scheduler: Any) -> dict[str, float]:
