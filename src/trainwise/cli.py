@@ -210,6 +210,96 @@ def _best_value(history: Any) -> float:
     return -best.val_metric if history.metric_direction == "max" else best.val_metric
 
 
+@app.command("find-lr")
+def find_lr_cmd(
+    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    start_lr: float = typer.Option(1e-7, help="First LR of the sweep."),
+    end_lr: float = typer.Option(10.0, help="Last LR of the sweep."),
+    num_steps: int = typer.Option(100, help="Steps of the sweep."),
+    mode: str = typer.Option("exp", help="exp or linear."),
+    optimizer: Optional[str] = typer.Option(None, help="Optimizer name (default: the experiment's)."),
+    method: str = typer.Option("robust", help="Which suggestion to report as the answer."),
+    verify: int = typer.Option(0, help="Probe the candidate LRs with this many training steps each (0: off)."),
+    val: bool = typer.Option(False, "--val", help="Read the curve from a fixed small validation subset."),
+    seed: int = typer.Option(0, help="Seed for the model's initial weights and the data order."),
+    out: Path = typer.Option(Path("lr_find.html"), help="The plot: .html (interactive) or .png."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the result as JSON here."),
+) -> None:
+    """Run the LR range test on an experiment, print the suggestion and write the plot."""
+    import json
+
+    from trainwise.experiments import load_experiment
+    from trainwise.lr_finder import find_lr
+    from trainwise.optimizers import make_optimizer
+    from trainwise.report import write_range_test_plot
+
+    exp = _run(load_experiment, experiment)
+
+    def sweep():
+        model = exp.make_model(seed)
+        opt = make_optimizer(optimizer or exp.optimizer, model.parameters(), lr=exp.lr)
+        train_loader, val_loader = exp.loaders(seed=seed)
+        with _progress() as progress:
+            task = progress.add_task("range test", total=num_steps, loss="")
+
+            def on_step(step, lr, loss, smoothed):
+                progress.update(task, completed=step + 1, loss=f"lr {lr:.2e} loss {smoothed:.4g}")
+
+            return find_lr(model, opt, exp.loss_fn, train_loader, start_lr=start_lr, end_lr=end_lr,
+                           num_steps=num_steps, mode=mode, method=method, verify=verify or False,
+                           val_loader=val_loader if val else None, on_step=on_step)
+
+    result = _run(sweep)
+    table = Table(title=f"LR range test on {exp.name}: {result.steps_run} steps, {result.elapsed_s:.1f}s", title_justify="left")
+    table.add_column("method")
+    table.add_column("suggested lr", justify="right")
+    for name, value in result.suggestions.items():
+        chosen = name == result.method
+        table.add_row(f"[bold]{name}[/] (chosen)" if chosen else name, "-" if value is None else f"{value:.3g}")
+    console.print(table)
+    console.print(f"stopped: {result.stop_reason}")
+    if result.note:
+        console.print(f"[yellow]note:[/] {result.note}")
+    if result.verification:
+        v = result.verification
+        console.print(f"verification: {v.get('steps', '?')} extra steps, {v.get('seconds', 0):.1f}s")
+    if result.suggestion is None:
+        console.print("[bold red]no trustworthy suggestion[/] for this curve")
+    else:
+        console.print(f"suggested learning rate: [bold green]{result.suggestion:.3g}[/] ({result.method})")
+        bounds = result.cyclic_bounds()
+        if bounds:
+            console.print(f"cyclical bounds: base {bounds[0]:.3g}, max {bounds[1]:.3g}")
+    path = _run(write_range_test_plot, result.to_dict(), out)
+    console.print(f"plot written to {path}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result.to_dict(), indent=1))
+        console.print(f"result written to {json_out}")
+
+
+@app.command("report")
+def report_cmd(
+    record: Path = typer.Argument(..., help="A runs record: runs.json from trainwise demo or trainwise train --out."),
+    out: Path = typer.Option(Path("report.html"), help="The HTML file to write."),
+) -> None:
+    """Rebuild the self-contained HTML report from a JSON record of runs."""
+    import json
+
+    from trainwise.report.story import write_report
+
+    def build():
+        if not record.exists():
+            raise FileNotFoundError(f"record file not found: {record}")
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{record} is not JSON: {exc}") from exc
+        return write_report(data, out)
+
+    console.print(f"report written to {_run(build)}")
+
+
 @app.command("experiments")
 def experiments_cmd() -> None:
     """List the built-in experiments."""

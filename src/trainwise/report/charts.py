@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["schedule_traces", "write_line_chart", "runs_record", "write_runs", "read_runs"]
+__all__ = ["schedule_traces", "write_line_chart", "write_range_test_plot", "runs_record", "write_runs", "read_runs"]
 
 _RUNS_FORMAT = 1
 
@@ -120,3 +120,56 @@ def read_runs(path: str | Path) -> tuple[str, dict[str, Any]]:
     if not isinstance(data, dict) or data.get("format_version") != _RUNS_FORMAT or "runs" not in data:
         raise ValueError(f"{path} is not a trainwise runs record (format_version {_RUNS_FORMAT})")
     return data.get("experiment", ""), {r["name"]: History.from_dict(r["history"]) for r in data["runs"]}
+
+
+def loss_axis_range(smoothed: Sequence[float]) -> tuple[float, float] | None:
+    """A y range that shows the descent: from just below the lowest smoothed loss to a bit above the first one.
+    The raw losses of a diverging sweep would otherwise squash the curve into a flat line."""
+    import math
+
+    ys = [y for y in smoothed if y is not None and math.isfinite(y)]
+    if len(ys) < 2:
+        return None
+    lo, hi = min(ys), max(ys[0], ys[len(ys) // 10])
+    span = (hi - lo) or abs(hi) or 1.0
+    return lo - 0.1 * span, hi + 0.5 * span
+
+
+def write_range_test_plot(result: Mapping[str, Any], path: str | Path) -> Path:
+    """Draw an LR range test (``LRFinderResult.to_dict()``): ``.html`` (interactive) or ``.png``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".html", ".png"):
+        raise ValueError(f"out must end in .html or .png, got out={str(path)!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".html":
+        from trainwise.report.figures import range_test_figure
+
+        range_test_figure(result).write_html(path, include_plotlyjs=True, full_html=True)
+        return path
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(result["lrs"], result["losses"], color="#bbbbbb", linewidth=1, label="loss")
+    ax.plot(result["lrs"], result["smoothed"], color="#1f77b4", linewidth=2, label="smoothed loss")
+    for method, lr in (result.get("suggestions") or {}).items():
+        if lr is not None:
+            chosen = method == result.get("method")
+            ax.axvline(lr, linestyle="-" if chosen else ":", linewidth=2 if chosen else 1,
+                       color="#d62728" if chosen else "#777777", label=f"{method}{' (chosen)' if chosen else ''}: {lr:.2e}")
+    ax.set_xscale("log")
+    y_range = loss_axis_range(result["smoothed"])
+    if y_range:
+        ax.set_ylim(*y_range)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title("LR range test")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -116,7 +116,9 @@ def range_test_figure(result: Mapping[str, Any], *, title: str = "LR range test"
                     "color": _PALETTE[(i + 1) % len(_PALETTE)], "line": {"width": 1, "color": "black"}},
         ))
     fig.update_xaxes(title_text="learning rate", type="log")
-    fig.update_yaxes(title_text="training loss")
+    from trainwise.report.charts import loss_axis_range
+
+    fig.update_yaxes(title_text="training loss", range=loss_axis_range(result["smoothed"]))
     return _layout(fig, title)
 
 

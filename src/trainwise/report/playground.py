@@ -41,21 +41,51 @@ def _label(t: Trajectory) -> str:
     return f"{text}, stopped at step {t.steps}" if t.stopped else text
 
 
-def _contour_values(result: PlaygroundResult) -> tuple[Any, str]:
-    """The grid as drawn: the loss, or log10 of (loss - lowest loss on the grid + a small floor) on surfaces whose
-    loss spans many decades (Rosenbrock, Beale), so the valley floor gets contour lines too."""
+def _contour_values(result: PlaygroundResult) -> tuple[Any, str, Any]:
+    """The grid as drawn, its label, and the map from a drawn value back to the loss.
+
+    Surfaces whose loss spans many decades (Rosenbrock, Beale) are drawn as log10 of (loss - lowest loss on the
+    grid + a small floor), so the valley floor gets contour lines too.
+    """
     import numpy as np
 
     z = np.asarray(result.grid.z, dtype=float)
-    if not result.log_contours:
-        return z, "loss"
     finite = z[np.isfinite(z)]
-    if finite.size == 0:
-        return z, "loss"
+    if not result.log_contours or finite.size == 0:
+        return z, "loss", lambda v: v
     low, high = float(finite.min()), float(finite.max())
     floor = max((high - low) * 1e-9, 1e-300)
-    with np.errstate(invalid="ignore"):
-        return np.log10(z - low + floor), "log10 loss"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log10(z - low + floor), "log10 loss", lambda v: 10.0**v + low - floor
+
+
+def _contour_lines(result: PlaygroundResult, count: int = 24) -> list[tuple[float, float, list, list]]:
+    """``count`` contour levels as polylines: ``(loss, darkness 0..1, xs, ys)`` with ``None`` between pieces.
+
+    The Plotly figure draws these as line traces rather than a contour trace: plotly.js drops contour and heatmap
+    traces from the plot while an animation runs without a full redraw (plotly/plotly.js#4491), and a full redraw
+    per frame makes the animation stutter.
+    """
+    import contourpy
+    import numpy as np
+
+    z, _, to_loss = _contour_values(result)
+    finite = z[np.isfinite(z)]
+    if finite.size == 0 or float(finite.min()) == float(finite.max()):
+        return []
+    levels = np.linspace(float(finite.min()), float(finite.max()), count + 2)[1:-1]
+    gen = contourpy.contour_generator(np.asarray(result.grid.xs), np.asarray(result.grid.ys), np.ma.masked_invalid(z),
+                                      line_type="Separate")
+    out = []
+    for i, level in enumerate(levels):
+        xs: list = []
+        ys: list = []
+        for piece in gen.lines(float(level)):
+            xs += [*piece[:, 0].tolist(), None]
+            ys += [*piece[:, 1].tolist(), None]
+        if xs:
+            out.append((float(to_loss(level)), 1 - i / max(1, count - 1), xs, ys))
+    return out
 
 
 def _visible_path(t: Trajectory, bounds: Any, max_points: int = 2000) -> tuple[list[float], list[float]]:
@@ -71,6 +101,20 @@ def _visible_path(t: Trajectory, bounds: Any, max_points: int = 2000) -> tuple[l
             break
     idx = _even_indices(end - 1, max_points)
     return [t.xs[i] for i in idx], [t.ys[i] for i in idx]
+
+
+def _rounder(bounds: Any) -> Any:
+    """Round drawn coordinates to ~1e-5 of the view (far below a pixel) so the HTML stays small."""
+    (x0, x1), (y0, y1) = bounds
+    digits = max(0, 5 - math.floor(math.log10(max(x1 - x0, y1 - y0))))
+    return lambda values: [None if v is None else round(v, digits) for v in values]
+
+
+def _shade(darkness: float) -> str:
+    """Blue-grey contour colour: dark for the lowest level (darkness 1), pale for the highest (darkness 0)."""
+    dark, pale = (55, 80, 125), (200, 208, 222)
+    r, g, b = (round(d * darkness + p * (1 - darkness)) for d, p in zip(dark, pale))
+    return f"rgb({r},{g},{b})"
 
 
 def _even_indices(last: int, count: int) -> list[int]:
@@ -98,18 +142,20 @@ def playground_figure(result: PlaygroundResult, *, max_frames: int = 100, frame_
         raise ValueError(f"max_frames must be an int >= 2, got max_frames={max_frames!r}")
     if isinstance(frame_ms, bool) or not isinstance(frame_ms, int) or frame_ms < 1:
         raise ValueError(f"frame_ms must be an int >= 1, got frame_ms={frame_ms!r}")
-    z, z_label = _contour_values(result)
+    log_note = "  (contours of log10 loss)" if result.log_contours else ""
     (x0, x1), (y0, y1) = result.bounds
     fig = go.Figure()
-    fig.add_trace(go.Contour(
-        x=result.grid.xs, y=result.grid.ys, z=z, ncontours=28, colorscale="Blues", opacity=0.55,
-        line=dict(width=0.6, color="rgba(40,60,90,0.45)"), colorbar=dict(title=dict(text=z_label), thickness=12),
-        hovertemplate="x=%{x:.3g}<br>y=%{y:.3g}<br>" + z_label + "=%{z:.3g}<extra></extra>",
-    ))
+    rounded = _rounder(result.bounds)
+    for loss, dark, xs, ys in _contour_lines(result):
+        xs, ys = rounded(xs), rounded(ys)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", line=dict(color=_shade(dark), width=1),
+            showlegend=False, hovertemplate=f"loss {loss:.3g}<extra></extra>",
+        ))
     for t in result.trajectories:
         xs, ys = _visible_path(t, result.bounds)
         fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", name=_label(t), legendgroup=t.optimizer, opacity=0.55,
+            x=rounded(xs), y=rounded(ys), mode="lines", name=_label(t), legendgroup=t.optimizer, opacity=0.55,
             line=dict(color=_color(t.optimizer), width=2), hoverinfo="skip",
         ))
     markers_from = len(fig.data)
@@ -141,12 +187,12 @@ def playground_figure(result: PlaygroundResult, *, max_frames: int = 100, frame_
     fig.frames = frames
     still = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
     fig.update_layout(
-        title=dict(text=f"{result.surface}: {result.formula}", x=0.02),
-        template="plotly_white", width=860, height=600,
+        title=dict(text=f"{result.surface}: {result.formula}{log_note}", x=0.02),
+        template="plotly_white", width=940, height=620,
         xaxis=dict(range=[x0, x1], title="x", showgrid=False, zeroline=False),
         yaxis=dict(range=[y0, y1], title="y", showgrid=False, zeroline=False),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-        margin=dict(l=60, r=20, t=60, b=150),
+        legend=dict(x=1.02, y=1, xanchor="left", yanchor="top", font=dict(size=11)),
+        margin=dict(l=60, r=20, t=60, b=130),
         updatemenus=[dict(
             type="buttons", direction="left", x=0, y=-0.1, xanchor="left", yanchor="top", showactive=False,
             buttons=[
@@ -253,9 +299,10 @@ def write_playground(
     >>> import tempfile, pathlib
     >>> from trainwise.playground import run_playground
     >>> results = run_playground(["quadratic", "saddle"], optimizers=("sgd", "adam"), steps=20)
-    >>> out = write_playground(results, pathlib.Path(tempfile.mkdtemp()) / "playground.png")
-    >>> out.suffix, out.stat().st_size > 10_000
-    ('.png', True)
+    >>> out = write_playground(results, pathlib.Path(tempfile.mkdtemp()) / "playground.html")
+    >>> text = out.read_text(encoding="utf-8")
+    >>> text.count("plotly.js v"), text.count("Plotly.newPlot")  # one embedded plotly.js, two figures
+    (1, 2)
     """
     items = _as_results(results)
     path = Path(path)
@@ -314,7 +361,7 @@ def _write_png(results: list[PlaygroundResult], path: Path, title: str) -> None:
     for ax in axes.flat[len(results):]:
         ax.set_visible(False)
     for ax, r in zip(axes.flat, results):
-        z, z_label = _contour_values(r)
+        z, z_label, _ = _contour_values(r)
         filled = ax.contourf(r.grid.xs, r.grid.ys, z, levels=28, cmap="Blues", alpha=0.6)
         ax.contour(r.grid.xs, r.grid.ys, z, levels=28, colors="#34495e", linewidths=0.4, alpha=0.5)
         fig.colorbar(filled, ax=ax, shrink=0.85).set_label(z_label, fontsize=8)
