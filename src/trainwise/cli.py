@@ -300,6 +300,53 @@ def report_cmd(
     console.print(f"report written to {_run(build)}")
 
 
+@app.command()
+def playground(
+    surface: list[str] = typer.Option([], "--surface", help="quadratic, saddle, rosenbrock, beale (repeat; default: all)."),
+    optimizer: list[str] = typer.Option([], "--optimizer", help="Optimizer names (repeat; default: the six of the seeds)."),
+    steps: Optional[int] = typer.Option(None, help="Steps per optimizer (default: each surface's own)."),
+    lr: list[str] = typer.Option([], "--lr", help="One LR for all, or name=value per optimizer (repeat), e.g. --lr adam=0.05."),
+    out: Path = typer.Option(Path("playground.html"), help=".html (animated), .png (static) or .json."),
+) -> None:
+    """Race torch's optimizers on 2-D loss surfaces and draw their paths (seeds 002 and 004)."""
+    from trainwise.playground import DEFAULT_OPTIMIZERS, run_playground, summary
+    from trainwise.report.playground import write_playground
+
+    def number(text, item):
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"--lr {item!r}: give one number, or name=value for each optimizer") from None
+
+    def lrs_option():
+        if not lr:
+            return None
+        if len(lr) == 1 and "=" not in lr[0]:
+            return number(lr[0], lr[0])
+        pairs = {}
+        for item in lr:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--lr {item!r}: give one number, or name=value for each optimizer")
+            pairs[name] = number(value, item)
+        return pairs
+
+    results = _run(lambda: run_playground(surface or None, optimizers=optimizer or DEFAULT_OPTIMIZERS, steps=steps,
+                                          lrs=lrs_option()))
+    for result in results:
+        rows = summary(result)
+        stopped = any(row.stop_reason for row in rows)
+        table = Table(title=result.surface, title_justify="left")
+        for col in ["optimizer", "lr", "steps", "final loss", "to min", "overshoots", "escaped at"] + (["stopped"] if stopped else []):
+            table.add_column(col, justify="left" if col in ("optimizer", "stopped") else "right")
+        for row in rows:
+            cells = [row.optimizer, f"{row.lr:.3g}", str(row.steps), f"{row.final_loss:.3g}",
+                     _fmt(row.distance_to_minimum), _fmt(row.overshoots), _fmt(row.escape_step)]
+            table.add_row(*cells, *([row.stop_reason or ""] if stopped else []))
+        console.print(table)
+    console.print(f"written to {_run(write_playground, results, out)}")
+
+
 @app.command("experiments")
 def experiments_cmd() -> None:
     """List the built-in experiments."""

@@ -96,7 +96,7 @@ def _render_block(block: Any, index: int) -> str:
         )
         return f'<ul class="findings">{items}</ul>'
     if isinstance(block, Figure):
-        div = block.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig{index}",
+        div = block.figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig{index}", auto_play=False,
                                    config={"responsive": True, "displaylogo": False})
         caption = f"<p>{_e(block.caption)}</p>" if block.caption else ""
         return f'<div class="figure">{div}{caption}</div>'
