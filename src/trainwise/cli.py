@@ -175,32 +175,38 @@ def train(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("trainwise-out"), help="Folder for the results."),
+    out: Path = typer.Option(Path("trainwise-out"), help="Folder for the report and the record."),
     quick: bool = typer.Option(False, "--quick", help="Fewer epochs, for a first look."),
     experiment: str = typer.Option("diamonds", help="Built-in name or path/to/file.py:function."),
+    seed: int = typer.Option(0, help="Seed for weights and data order."),
 ) -> None:
-    """Train the seeds' experiment with several schedules, compare them, and write the results."""
-    from trainwise.experiments import load_experiment
-    from trainwise.report import runs_record, write_line_chart, write_runs
-    from trainwise.schedules import from_spec
+    """Run the seeds' whole method on one experiment and write one interactive HTML report."""
+    import time
 
-    exp = _run(load_experiment, experiment)
-    epochs = 3 if quick else exp.epochs
-    specs = ["constant", "exp", "cyclic", "onecycle", "sgdr"]
-    console.print(f"[bold]trainwise demo[/]: {exp.name} ({exp.description}), {epochs} epochs per schedule")
-    runs = _run(train_runs, exp, specs, epochs=epochs, lr=None, optimizer=None, batch_size=None, seed=0)
-    console.print(_summary_table(f"{exp.name}: the same model and seed, five schedules", runs, exp.metric.name))
-    steps = next(iter(runs.values())).steps_per_epoch * epochs
-    lr_curves = {name: h.lrs for name, h in runs.items()}
-    write_line_chart(lr_curves, out / "schedules.html", title="Learning rate applied at each step", y_label="lr")
-    val = {name: [v if v is not None else float("nan") for v in h.val_loss] for name, h in runs.items()}
-    write_line_chart(val, out / "val_loss.html", title="Validation loss per epoch (same y-scale)", x_label="epoch",
-                     y_label="validation loss")
-    path = write_runs(runs_record(exp.name, runs, schedules={s: from_spec(s, total_steps=steps, value=exp.lr)["lr"].describe()
-                                                           for s in specs if s != "constant"}), out / "runs.json")
-    best = min(runs, key=lambda n: _best_value(runs[n]))
-    console.print(f"best schedule: [bold]{best}[/] (best val {exp.metric.name} {_fmt(runs[best].summary()['best_val_metric'])})")
-    console.print(f"results: {path}, {out / 'schedules.html'}, {out / 'val_loss.html'}")
+    from trainwise.demo import run_demo
+    from trainwise.history import History
+    from trainwise.report import write_runs
+    from trainwise.report.story import write_report
+
+    started = time.perf_counter()
+    exp_name = experiment
+    with _progress() as progress:
+
+        def bars(label, total):
+            return [_progress_callback(progress, label, total)]
+
+        def stage(name):
+            progress.console.print(f"[bold cyan]>[/] {name}")
+
+        record = _run(run_demo, exp_name, quick=quick, seed=seed, progress=bars, on_stage=stage)
+    runs = {r["name"]: History.from_dict(r["history"]) for r in record["runs"]}
+    console.print(_summary_table(f"{record['experiment']}: every run of the demo", runs, runs and next(iter(runs.values())).metric_name))
+    if record.get("best_run"):
+        best = runs[record["best_run"]]
+        console.print(f"best run: [bold]{record['best_run']}[/] (best val {best.metric_name} {_fmt(best.summary()['best_val_metric'])})")
+    record_path = write_runs(record, out / "runs.json")
+    report_path = write_report(record, out / "report.html")
+    console.print(f"report: [bold]{report_path}[/]  record: {record_path}  ({time.perf_counter() - started:.0f} s)")
 
 
 def _best_value(history: Any) -> float:

@@ -136,5 +136,10 @@ def bar_figure(values: Mapping[str, float | None], *, title: str, y_label: str) 
     names = list(values)
     fig = go.Figure(go.Bar(x=names, y=_nan_to_none([values[n] for n in names]),
                            marker={"color": [_PALETTE[i % len(_PALETTE)] for i in range(len(names))]}))
+    finite = [v for v in _nan_to_none([values[n] for n in names]) if v is not None]
+    if finite:  # zoom on the differences: bars of almost equal height are the usual case
+        lo, hi = min(finite), max(finite)
+        pad = (hi - lo) * 0.25 or abs(hi) * 0.02 or 1.0
+        fig.update_yaxes(range=[lo - pad, hi + pad])
     fig.update_yaxes(title_text=y_label)
     return _layout(fig, title, height=360)

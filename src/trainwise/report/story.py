@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trainwise.report import figures
-from trainwise.report.html import Figure, Paragraph, Section, Table, render_document
+from trainwise.report.html import Figure, Findings, Paragraph, Section, Table, render_document
 
 __all__ = ["build_report", "write_report"]
 
@@ -98,13 +98,65 @@ def _section_summary(record: Mapping[str, Any]) -> Section | None:
     return Section("Summary", blocks, anchor="summary")
 
 
+def _section_range_test(record: Mapping[str, Any]) -> Section | None:
+    result = record.get("lr_finder")
+    if not result:
+        return None
+    blocks: list[Any] = [Paragraph(
+        "Seeds 000 and 003: train from a tiny learning rate upward for a short while, record the loss, and pick "
+        "the rate just left of where the loss stops falling. The model, optimizer and every RNG were restored "
+        "afterwards, so the runs below start from exactly the same state."
+    )]
+    blocks.append(Figure(figures.range_test_figure(result), f"Stopped: {result.get('stop_reason')}."))
+    chosen = result.get("method")
+    rows = [[m + (" (chosen)" if m == chosen else ""), v] for m, v in (result.get("suggestions") or {}).items()]
+    blocks.append(Table(["method", "suggested lr"], rows,
+                        caption=f"{result.get('steps_run')} steps in {result.get('elapsed_s', 0):.2f} s.",
+                        highlight_row=next((i for i, r in enumerate(rows) if r[0].endswith("(chosen)")), None)))
+    if result.get("note"):
+        blocks.append(Paragraph(f"Note: {result['note']}", muted=True))
+    chosen_lr = record.get("chosen_lr")
+    if chosen_lr:
+        blocks.append(Paragraph(f"Learning rate used below: {chosen_lr['lr']:.3g} (from the {chosen_lr['source']})."))
+    lrs = record.get("optimizer_lrs")
+    if lrs:
+        blocks.append(Table(["optimizer", "lr", "from its own range test", "range test seconds"],
+                            [[n, v["lr"], "yes" if v["suggested"] else "no (default)", v["range_test_s"]] for n, v in lrs.items()],
+                            caption="Each optimizer of the comparison below got its own range test."))
+    return Section("LR range test", blocks, anchor="lr-range-test")
+
+
+def _section_playground(record: Mapping[str, Any]) -> Section | None:
+    data = record.get("playground")
+    if not data:
+        return None
+    from trainwise.playground import PlaygroundResult, summary
+    from trainwise.report.playground import playground_figure
+
+    blocks: list[Any] = [Paragraph(
+        "Seeds 002 and 004: torch's own optimizers on 2-D loss surfaces. Press Play to watch them move: momentum "
+        "overshoots along the steep axis of the ill-conditioned quadratic, and on the saddle RMSprop and Adam "
+        "escape while plain SGD stalls near the saddle point."
+    )]
+    for item in data:
+        result = PlaygroundResult.from_dict(item)
+        blocks.append(Figure(playground_figure(result)))
+        rows = [[r.optimizer, r.lr, r.steps, r.final_loss, r.distance_to_minimum, r.overshoots, r.escape_step]
+                for r in summary(result)]
+        blocks.append(Table(["optimizer", "lr", "steps", "final loss", "distance to minimum", "overshoots", "escaped at step"],
+                            rows, caption=f"{result.surface}: where each optimizer ended."))
+    return Section("Optimizer playground", blocks, anchor="playground")
+
+
 # The order of the report: each entry builds one section from the record (or returns None).
 _SECTIONS: list[Callable[[Mapping[str, Any]], Section | None]] = [
     _section_summary,
+    _section_range_test,
     lambda r: _section_runs(r, "schedules", "Learning-rate schedules",
                             "The same model, data and seed trained with each schedule; only the learning rate policy differs."),
     lambda r: _section_runs(r, "optimizers", "Optimizers on the same task",
                             "Each torch optimizer trained the same model from the same weights, each at the LR its own range test suggested."),
+    _section_playground,
     lambda r: _section_runs(r, "runs", "Runs", "Training runs recorded in this file."),
 ]
 
