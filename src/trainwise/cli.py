@@ -353,6 +353,72 @@ def playground(
     console.print(f"written to {_run(write_playground, results, out)}")
 
 
+_VERDICT_STYLE = {"pass": "green", "good": "green", "acceptable": "green", "round-off": "green", "warn": "yellow",
+                  "suspicious": "yellow", "skip": "dim", "fail": "bold red", "wrong": "bold red", "too high": "bold red"}
+
+
+def _verdict(text: str) -> str:
+    return f"[{_VERDICT_STYLE.get(text, 'white')}]{text}[/]"
+
+
+@app.command("gradcheck")
+def gradcheck_cmd(
+    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    mode: str = typer.Option("elementwise", help="elementwise (sampled elements) or directional (fast, whole model)."),
+    samples: int = typer.Option(10, help="Elements checked per tensor (elementwise mode)."),
+    batch: int = typer.Option(8, help="Samples in the batch the loss is computed on."),
+    h: float = typer.Option(1e-6, help="Step of the centered difference (float64)."),
+    seed: int = typer.Option(0, help="Seed for the model and the sampled elements."),
+) -> None:
+    """Compare backward's gradients with centered differences on an experiment's model."""
+    from trainwise.experiments import load_experiment
+    from trainwise.gradcheck import check_gradients
+
+    exp = _run(load_experiment, experiment)
+    result = _run(lambda: check_gradients(exp.make_model(seed), exp.loss_fn, exp.sample_batch(batch), mode=mode,
+                                          samples_per_tensor=samples, h=h, seed=seed))
+    table = Table(title=f"gradient check on {exp.name} ({result.mode}, h={result.h:g}, float64, "
+                        f"{result.evaluations} evaluations)", title_justify="left")
+    for col in ("tensor", "checked", "max rel. error", "median", "kinks", "verdict"):
+        table.add_column(col, justify="left" if col in ("tensor", "verdict") else "right")
+    for row in result.to_rows():
+        label = row["name"] if row["part"] == "loss" else f"{row['name']} ({row['part']})"
+        verdict = row["verdict"] + (f" ({row['cause']})" if row["cause"] else "")
+        table.add_row(label, str(row["checked"]), _fmt(row["max_rel_error"]), _fmt(row["median_rel_error"]),
+                      str(row["kinks"]), _verdict(row["verdict"]) if not row["cause"] else verdict)
+    console.print(table)
+    console.print(("[bold green]PASSED[/] " if result.passed else "[bold red]FAILED[/] ") + result.verdict)
+    if not result.passed:
+        raise typer.Exit(1)
+
+
+@app.command("preflight")
+def preflight_cmd(
+    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    weight_decay: float = typer.Option(1e-3, help="L2 strength used by the 'regularization raises the loss' check."),
+    seed: int = typer.Option(0, help="Seed for the model and the checks."),
+) -> None:
+    """Sanity checks before a long training: loss at init, regularization, overfitting 20 samples, and more."""
+    from trainwise.experiments import load_experiment
+    from trainwise.preflight import preflight
+
+    exp = _run(load_experiment, experiment)
+    train_loader, _ = exp.loaders(seed=seed)
+    report = _run(lambda: preflight(exp.make_model(seed), exp.loss_fn, train_loader, task=exp.task,
+                                    num_classes=exp.num_classes, weight_decay=weight_decay, seed=seed))
+    table = Table(title=f"preflight on {exp.name} ({report.task})", title_justify="left")
+    with_fix = any(r.verdict in ("fail", "warn") for r in report.results)
+    for col in ("check", "verdict", "measurement") + (("fix",) if with_fix else ()):
+        table.add_column(col)
+    for r in report.results:
+        fix = (r.fix if r.verdict in ("fail", "warn") else "",) if with_fix else ()
+        table.add_row(r.name, _verdict(r.verdict), r.measurement, *fix)
+    console.print(table)
+    console.print("[bold green]all checks passed[/]" if report.passed else f"[bold red]failed:[/] {', '.join(report.failing)}")
+    if not report.passed:
+        raise typer.Exit(1)
+
+
 @app.command("experiments")
 def experiments_cmd() -> None:
     """List the built-in experiments."""

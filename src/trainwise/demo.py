@@ -90,6 +90,18 @@ def run_demo(
         record["runs"].append({"name": label, "group": group, "lr": lr, "history": history.to_dict()})
         return history
 
+    # 0. Seed 002's checks before training: pre-flight sanity checks and a gradient check.
+    def checks():
+        from trainwise.gradcheck import check_gradients
+        from trainwise.preflight import preflight
+
+        report = preflight(exp.make_model(seed), exp.loss_fn, exp.loaders(seed=seed)[0], task=exp.task,
+                           num_classes=exp.num_classes, weight_decay=1e-3, seed=seed)
+        grads = check_gradients(exp.make_model(seed), exp.loss_fn, exp.sample_batch(8), seed=seed)
+        return report.as_dict(), grads.as_dict()
+
+    record["preflight"], record["gradcheck"] = stages.run("checks", checks)
+
     # 1. The LR range test, with the experiment's optimizer.
     def range_test():
         model = exp.make_model(seed)

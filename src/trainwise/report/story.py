@@ -98,6 +98,27 @@ def _section_summary(record: Mapping[str, Any]) -> Section | None:
     return Section("Summary", blocks, anchor="summary")
 
 
+def _section_checks(record: Mapping[str, Any]) -> Section | None:
+    pre, grads = record.get("preflight"), record.get("gradcheck")
+    if not pre and not grads:
+        return None
+    status = {"pass": "pass", "fail": "fail", "warn": "warn", "skip": "info"}
+    blocks: list[Any] = [Paragraph("Seed 002's checks before a long training: is the loss at initialization what it "
+                                   "should be, does regularization raise it, can the model overfit 20 samples, are "
+                                   "samples independent, and are the analytic gradients right?")]
+    if pre:
+        items = [(status.get(r["verdict"], "info"), r["name"], r["measurement"] + (f" Fix: {r['fix']}" if r["verdict"] in ("fail", "warn") and r.get("fix") else ""))
+                 for r in pre["results"]]
+        blocks.append(Findings(items))
+    if grads:
+        rows = [[r["name"], r["part"], r["checked"], r["max_rel_error"], r["median_rel_error"], r["kinks"], r["verdict"]]
+                for r in grads["rows"]]
+        blocks.append(Table(["tensor", "part", "checked", "max rel. error", "median", "kinks", "verdict"], rows,
+                            caption=f"Gradient check ({grads['mode']}, h={grads['h']:g}, float64): "
+                                    f"{'passed' if grads['passed'] else 'FAILED'}. {grads['verdict']}"))
+    return Section("Before training: sanity checks", blocks, anchor="checks")
+
+
 def _section_range_test(record: Mapping[str, Any]) -> Section | None:
     result = record.get("lr_finder")
     if not result:
@@ -151,6 +172,7 @@ def _section_playground(record: Mapping[str, Any]) -> Section | None:
 # The order of the report: each entry builds one section from the record (or returns None).
 _SECTIONS: list[Callable[[Mapping[str, Any]], Section | None]] = [
     _section_summary,
+    _section_checks,
     _section_range_test,
     lambda r: _section_runs(r, "schedules", "Learning-rate schedules",
                             "The same model, data and seed trained with each schedule; only the learning rate policy differs."),
