@@ -165,7 +165,7 @@ def write_range_test_plot(result: Mapping[str, Any], path: str | Path) -> Path:
     if y_range:
         ax.set_ylim(*y_range)
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel("validation loss" if result.get("loss_kind") == "val" else "training loss")
     ax.set_title("LR range test")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -118,7 +118,8 @@ def range_test_figure(result: Mapping[str, Any], *, title: str = "LR range test"
     fig.update_xaxes(title_text="learning rate", type="log")
     from trainwise.report.charts import loss_axis_range
 
-    fig.update_yaxes(title_text="training loss", range=loss_axis_range(result["smoothed"]))
+    y_label = "validation loss" if result.get("loss_kind") == "val" else "training loss"
+    fig.update_yaxes(title_text=y_label, range=loss_axis_range(result["smoothed"]))
     return _layout(fig, title)
 
 
