@@ -393,3 +393,16 @@ def test_lr_auto_bad_combinations():
         fit(_model(), _mse, _loader(), epochs=1, lr="auto", schedule=constant(0.1))
     with pytest.raises(ValueError, match="lr must be a number or 'auto'"):
         fit(_model(), _mse, _loader(), epochs=1, lr="fast")
+
+
+def test_package_entry_points_stay_functions_after_their_modules_are_imported():
+    import importlib
+
+    import trainwise
+
+    importlib.import_module("trainwise.preflight")
+    importlib.import_module("trainwise.gradcheck")
+    assert callable(trainwise.preflight) and trainwise.preflight.__name__ == "preflight"
+    assert callable(trainwise.check_gradients) and callable(trainwise.find_lr) and callable(trainwise.fit)
+    for name in trainwise.__all__:
+        assert getattr(trainwise, name) is not None

@@ -1,7 +1,7 @@
 """trainwise: find the learning rate, pick a schedule, check the gradients and see what is going wrong.
 
-The entry points most people need are re-exported here and imported on first use, so ``import trainwise``
-stays cheap (torch is only imported when a tool is used).
+The entry points most people need are re-exported here, most of them imported on first use; plotting and other
+optional libraries are only imported by the functions that need them.
 """
 
 from __future__ import annotations
@@ -31,10 +31,13 @@ _EXPORTS = {
     "find_lr": "lr_finder",
     "LRFinderResult": "lr_finder",
     "check_gradients": "gradcheck",
-    "preflight": "preflight",
 }
 
-__all__ = sorted([*_EXPORTS, "schedules", "__version__"])
+# Functions named like their module are imported now: importing the submodule (``import trainwise.preflight``,
+# done by other trainwise modules too) would otherwise set ``trainwise.preflight`` to the module for good.
+from trainwise.preflight import preflight  # noqa: E402
+
+__all__ = sorted([*_EXPORTS, "preflight", "schedules", "__version__"])
 
 
 def __getattr__(name: str) -> Any:
