@@ -144,6 +144,9 @@ def test_demo_writes_a_report_that_renders_offline(tiny, tmp_path):
     assert groups.count("schedules") == 6 and groups.count("optimizers") == 6
     assert record["lr_finder"]["steps_run"] > 0 and record["preflight"]["results"]
     assert {p["surface"] for p in record["playground"]} == {"quadratic", "saddle", "rosenbrock", "beale"}
+    pngs = sorted(p.name for p in (tmp_path / "out" / "png").iterdir())
+    assert pngs == ["lr_range_test.png", "optimizers_val_loss.png", "playground.png", "schedules_lr.png",
+                    "schedules_val_loss.png"]
     # the report can be rebuilt from the record alone
     r = invoke("report", "out/runs.json", "--out", "again.html")
     assert r.exit_code == 0, r.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import math
 import random
 
@@ -12,8 +13,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-import trainwise.preflight as preflight_module
 from trainwise.preflight import CHECKS, VERDICTS, Check, CheckResult, preflight, register_check
+
+preflight_module = importlib.import_module("trainwise.preflight")  # trainwise.preflight is the function
 
 
 def _classification(n: int = 64, classes: int = 3, seed: int = 0):

@@ -206,7 +206,33 @@ def demo(
         console.print(f"best run: [bold]{record['best_run']}[/] (best val {best.metric_name} {_fmt(best.summary()['best_val_metric'])})")
     record_path = write_runs(record, out / "runs.json")
     report_path = write_report(record, out / "report.html")
-    console.print(f"report: [bold]{report_path}[/]  record: {record_path}  ({time.perf_counter() - started:.0f} s)")
+    pngs = _demo_pngs(record, runs, out / "png")
+    console.print(f"report: [bold]{report_path}[/]  record: {record_path}  static charts: {out / 'png'} ({len(pngs)} PNG)")
+    console.print(f"done in {time.perf_counter() - started:.0f} s")
+
+
+def _demo_pngs(record: dict, runs: dict, folder: Path) -> list[Path]:
+    """The main charts of the report as PNG files, for papers and slides (matplotlib: no browser needed)."""
+    from trainwise.playground import PlaygroundResult
+    from trainwise.report import write_line_chart, write_range_test_plot
+    from trainwise.report.playground import write_playground
+
+    groups = {r["name"]: r["group"] for r in record["runs"]}
+    paths = [write_range_test_plot(record["lr_finder"], folder / "lr_range_test.png")]
+    for group in ("schedules", "optimizers"):
+        chosen = {n: h for n, h in runs.items() if groups[n] == group}
+        if chosen:
+            val = {n: [v if v is not None else float("nan") for v in h.val_loss] for n, h in chosen.items()}
+            paths.append(write_line_chart(val, folder / f"{group}_val_loss.png", x_label="epoch",
+                                          y_label="validation loss", title=f"{group}: validation loss per epoch"))
+    schedule_lrs = {n: h.lrs for n, h in runs.items() if groups[n] == "schedules"}
+    if schedule_lrs:
+        paths.append(write_line_chart(schedule_lrs, folder / "schedules_lr.png", y_label="lr", side_by_side=True,
+                                      title="learning rate applied at each step"))
+    if record.get("playground"):
+        results = [PlaygroundResult.from_dict(d) for d in record["playground"]]
+        paths.append(write_playground(results, folder / "playground.png"))
+    return paths
 
 
 def _best_value(history: Any) -> float:
