@@ -382,8 +382,53 @@ def test_lr_auto_refuses_to_guess_when_the_loss_never_falls():
         return _mse(out, y) * 0 + rising.calls
 
     rising.calls = 0
-    with pytest.raises(ValueError, match="lr='auto'.*no learning rate"):
+    with pytest.raises(ValueError, match="lr='auto'.*no learning rate.*then from 1e-07"):
         fit(_model(), rising, _loader(), epochs=1, lr="auto")
+
+
+def test_lr_auto_sizes_the_range_test_to_the_training():
+    # 6 batches per epoch: 3 epochs = 18 updates (the 40-step floor), 50 epochs = 300 updates (15% of them)
+    for epochs in (3, 50):
+        h = fit(_model(), _mse, _loader(), epochs=epochs, lr="auto", optimizer="adam", seed=0)
+        finder = h.extras["lr_finder"]
+        assert finder["num_steps"] == min(100, max(40, round(0.15 * 6 * epochs)))
+        assert (finder["start_lr"], finder["end_lr"]) == (1e-5, 10.0)
+        assert h.config["range_test_steps"] == finder["steps_run"] <= finder["num_steps"]
+        assert finder["method"] == "robust(min_drop=0.01)" and h.config["lr"] == finder["suggestion"]
+
+
+class _CountingLoader:
+    def __init__(self, loader):
+        self.loader, self.passes = loader, 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter(self.loader)
+
+    def __len__(self):
+        return len(self.loader)
+
+
+def test_lr_auto_reads_a_training_batch_not_the_validation_data():
+    val = _CountingLoader(_loader(shuffle=False))
+    h = fit(_model(), _mse, _loader(), val_loader=val, epochs=2, lr="auto", optimizer="adam", seed=0)
+    assert val.passes == 2  # one per epoch's validation, none by the range test
+    assert h.extras["lr_finder"]["loss_kind"] == "val"  # find_lr's fixed-batch mode, fed with the training loader
+    assert len(h.extras["lr_finder"]["train_losses"]) == h.extras["lr_finder"]["steps_run"]
+
+
+def test_lr_auto_sweeps_the_default_range_when_the_short_test_finds_nothing():
+    # inputs of scale 300: plain SGD diverges at once from 1e-5, so only the sweep from 1e-7 can find an LR
+    g = torch.Generator().manual_seed(0)
+    x = 300 * torch.randn(96, 4, generator=g)
+    data = TensorDataset(x, x @ torch.tensor([1.0, -2.0, 0.5, 0.0]) / 300)
+    loader = DataLoader(data, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
+    h = fit(_model(), _mse, loader, epochs=3, lr="auto", optimizer="sgd", seed=0)
+    finder = h.extras["lr_finder"]
+    assert (finder["start_lr"], finder["num_steps"]) == (1e-7, 100)
+    assert h.config["range_test_steps"] > finder["steps_run"]  # both sweeps are counted
+    assert 1e-7 < h.config["lr"] < 1e-5 and h.status == "completed"
+    assert h.train_loss[-1] < h.train_loss[0]
 
 
 def test_lr_auto_bad_combinations():
