@@ -445,9 +445,10 @@ def test_package_entry_points_stay_functions_after_their_modules_are_imported():
 
     import trainwise
 
-    importlib.import_module("trainwise.preflight")
-    importlib.import_module("trainwise.gradcheck")
+    for module in ("preflight", "gradcheck", "diagnose", "monitor"):
+        importlib.import_module(f"trainwise.{module}")
     assert callable(trainwise.preflight) and trainwise.preflight.__name__ == "preflight"
+    assert callable(trainwise.diagnose) and trainwise.diagnose.__name__ == "diagnose"
     assert callable(trainwise.check_gradients) and callable(trainwise.find_lr) and callable(trainwise.fit)
     for name in trainwise.__all__:
         assert getattr(trainwise, name) is not None

@@ -31,13 +31,17 @@ _EXPORTS = {
     "find_lr": "lr_finder",
     "LRFinderResult": "lr_finder",
     "check_gradients": "gradcheck",
+    "Monitor": "monitor",
+    "Diagnosis": "diagnose",
+    "EarlyStopping": "early_stopping",
 }
 
 # Functions named like their module are imported now: importing the submodule (``import trainwise.preflight``,
 # done by other trainwise modules too) would otherwise set ``trainwise.preflight`` to the module for good.
+from trainwise.diagnose import diagnose  # noqa: E402
 from trainwise.preflight import preflight  # noqa: E402
 
-__all__ = sorted([*_EXPORTS, "preflight", "schedules", "__version__"])
+__all__ = sorted([*_EXPORTS, "diagnose", "preflight", "schedules", "__version__"])
 
 
 def __getattr__(name: str) -> Any:

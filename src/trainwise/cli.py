@@ -41,14 +41,10 @@ def main() -> None:
     app()
 
 
-class _Fail(Exception):
-    """A user error: printed in red, exit code 2."""
-
-
 def _run(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except (ValueError, TypeError, FileNotFoundError, ImportError, _Fail) as exc:
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as exc:  # the user's input, not a bug: exit 2
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
 
@@ -86,7 +82,7 @@ def _progress() -> Progress:
     )
 
 
-def train_runs(
+def _train_runs(
     experiment: Any,
     schedules: list[str],
     *,
@@ -164,7 +160,7 @@ def train(
     from trainwise.report import runs_record, write_runs
 
     exp = _run(load_experiment, experiment)
-    runs = _run(train_runs, exp, schedule, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size, seed=seed)
+    runs = _run(_train_runs, exp, schedule, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size, seed=seed)
     console.print(_summary_table(f"{exp.name}: {exp.description}", runs, exp.metric.name))
     for name, h in runs.items():
         if h.status != "completed":
@@ -233,13 +229,6 @@ def _demo_pngs(record: dict, runs: dict, folder: Path) -> list[Path]:
         results = [PlaygroundResult.from_dict(d) for d in record["playground"]]
         paths.append(write_playground(results, folder / "playground.png"))
     return paths
-
-
-def _best_value(history: Any) -> float:
-    best = history.best_epoch()
-    if best is None or best.val_metric is None:
-        return math.inf
-    return -best.val_metric if history.metric_direction == "max" else best.val_metric
 
 
 @app.command("find-lr")
@@ -443,6 +432,43 @@ def preflight_cmd(
     console.print("[bold green]all checks passed[/]" if report.passed else f"[bold red]failed:[/] {', '.join(report.failing)}")
     if not report.passed:
         raise typer.Exit(1)
+
+
+@app.command("doctor")
+def doctor_cmd(
+    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs (default: the experiment's)."),
+    lr: Optional[float] = typer.Option(None, help="Learning rate (default: the experiment's)."),
+    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw."),
+    batch_size: Optional[int] = typer.Option(None, help="Batch size (default: the experiment's)."),
+    schedule: Optional[str] = typer.Option(None, help="Schedule spec, e.g. onecycle (default: constant LR)."),
+    every: Optional[int] = typer.Option(None, help="Measure per-layer statistics every N steps (default: low overhead)."),
+    seed: int = typer.Option(0, help="Seed for weights and data order."),
+    out: Optional[Path] = typer.Option(None, help="Write the run (with the instruments) as JSON here."),
+) -> None:
+    """Train with the instruments on and print the diagnosis: what is wrong, the evidence, and the fix."""
+    from trainwise.diagnose import doctor
+    from trainwise.experiments import load_experiment
+    from trainwise.report import runs_record, write_runs
+
+    exp = _run(load_experiment, experiment)
+    n_epochs = epochs or exp.epochs
+    with _progress() as progress:
+        bar = _progress_callback(progress, exp.name, n_epochs * len(exp.loaders(batch_size=batch_size, seed=seed)[0]))
+        history, diagnosis = _run(doctor, exp, epochs=n_epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+                                  schedule=schedule, seed=seed, every=every, callbacks=[bar])
+    console.print(_summary_table(f"{exp.name}", {"run": history}, exp.metric.name))
+    style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+    table = Table(title="diagnosis", title_justify="left", show_lines=True)
+    for col in ("finding", "what the run shows", "fix"):
+        table.add_column(col)
+    for f in diagnosis.findings:
+        name = f"[green]{f.name}[/]" if f.name == "healthy" else f"[{style.get(f.severity, 'white')}]{f.name}[/]\n({f.severity})"
+        evidence = f.evidence_text()
+        table.add_row(name, f.message + (f"\n[dim]{evidence}[/]" if evidence else ""), f.fix)
+    console.print(table)
+    if out is not None:
+        console.print(f"run written to {write_runs(runs_record(exp.name, {'doctor': history}), out)}")
 
 
 @app.command("experiments")

@@ -80,13 +80,21 @@ def run_demo(
         "runs": [],
     }
 
+    diagnoses: dict[str, Any] = {}
+
     def train(label: str, group: str, *, optimizer: str, lr: float, schedule: Any, n_epochs: int) -> History:
+        from trainwise.diagnose import diagnose
+        from trainwise.monitor import Monitor
+
         train_loader, val_loader = exp.loaders(seed=seed)
         callbacks = list(progress(label, n_epochs * len(train_loader))) if progress else []
         history = fit(
             exp.make_model(seed), exp.loss_fn, train_loader, val_loader=val_loader, epochs=n_epochs,
-            optimizer=optimizer, lr=lr, schedule=schedule, metric=exp.metric, seed=seed, callbacks=callbacks,
+            optimizer=optimizer, lr=lr, schedule=schedule, metric=exp.metric, seed=seed,
+            callbacks=[Monitor(), *callbacks],  # the doctor's instruments, on every run (default cadence: cheap)
         )
+        history.config.update(experiment=exp.name, task=exp.task, num_classes=exp.num_classes)
+        diagnoses[label] = diagnose(history)
         record["runs"].append({"name": label, "group": group, "lr": lr, "history": history.to_dict()})
         return history
 
@@ -158,6 +166,14 @@ def run_demo(
     record["playground"] = [r.to_dict() for r in stages.run("playground", lambda: run_playground())]
     record["timings"] = dict(stages.seconds)
     record["best_run"] = _best_run(record)
+    # 5. The training doctor on the best run, and what it said about every run.
+    if record["best_run"] is not None:
+        best = diagnoses[record["best_run"]]
+        record["diagnosis"] = {
+            "run": record["best_run"],
+            "findings": [{**f.to_dict(), "evidence_text": f.evidence_text()} for f in best.findings],
+            "per_run": {name: d.names for name, d in diagnoses.items()},
+        }
     return record
 
 

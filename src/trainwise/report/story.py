@@ -147,6 +147,63 @@ def _section_range_test(record: Mapping[str, Any]) -> Section | None:
     return Section("LR range test", blocks, anchor="lr-range-test")
 
 
+def _section_doctor(record: Mapping[str, Any]) -> Section | None:
+    diagnosis = record.get("diagnosis")
+    if not diagnosis:
+        return None
+    run_name = diagnosis["run"]
+    history = next((r["history"] for r in record.get("runs", []) if r["name"] == run_name), None)
+    severity = {"error": "fail", "warning": "warn", "info": "info"}
+    items = []
+    for f in diagnosis["findings"]:
+        status = "pass" if f["name"] == "healthy" else severity.get(f["severity"], "info")
+        detail = f["message"] + (f" Evidence: {f['evidence_text']}." if f.get("evidence_text") else "")
+        items.append((status, f["name"], detail + (f" Fix: {f['fix']}" if f.get("fix") else "")))
+    blocks: list[Any] = [
+        Paragraph(f"Seeds 000, 002 and 004 teach how to read a run. The doctor watched every run of this demo and "
+                  f"read the best one, {run_name}, in detail: its findings, the evidence and the fix."),
+        Findings(items),
+    ]
+    per_run = diagnosis.get("per_run") or {}
+    if per_run:
+        blocks.append(Table(["run", "findings"], [[name, ", ".join(names)] for name, names in per_run.items()],
+                            caption="What the doctor said about every run that was monitored."))
+    monitor = (history or {}).get("extras", {}).get("monitor")
+    if monitor:
+        blocks.extend(_instrument_figures(monitor, run_name))
+    return Section("The training doctor", blocks, anchor="doctor")
+
+
+def _instrument_figures(monitor: Mapping[str, Any], run_name: str) -> list[Any]:
+    """The instruments behind the diagnosis: gradient norm, update/weight ratios, activation statistics."""
+    out: list[Any] = []
+    grad = monitor.get("grad_norm")
+    if grad:
+        out.append(Figure(figures.overlay_figure({"global gradient norm": grad}, title=f"{_name(run_name)}: gradient norm at every step",
+                                                 x_label="step", y_label="||g||", log_y=True)))
+    params = monitor.get("params") or {}
+    steps = params.get("steps") or []
+    ratios = {_name(n): v["update_ratio"] for n, v in (params.get("by_name") or {}).items()
+              if params.get("roles", {}).get(n) == "weight" and v.get("update_ratio")}
+    if ratios and steps:
+        fig = figures.overlay_figure(ratios, x=steps, title="Update / weight ratio per layer (seed 002: about 1e-3)",
+                                     x_label="step", y_label="||Δw|| / ||w||", log_y=True)
+        fig.add_hline(y=1e-3, line_dash="dash", line_color="#555", annotation_text="1e-3")
+        out.append(Figure(fig, "Far below 1e-3 the layer learns too slowly; far above, the learning rate is too high."))
+    modules = monitor.get("modules") or {}
+    act_steps = monitor.get("activation_steps") or []
+    dead = {f"{_name(n)} ({m['kind']})": m["dead_frac"] for n, m in modules.items() if m.get("kind") == "relu" and m.get("dead_frac")}
+    if dead and act_steps:
+        out.append(Figure(figures.overlay_figure(dead, x=act_steps, title="Fraction of dead ReLU outputs",
+                                                 x_label="step", y_label="dead fraction")))
+    stds = {f"{_name(n)} ({m['kind']})": m["std"] for n, m in modules.items() if m.get("std")}
+    if stds and act_steps:
+        out.append(Figure(figures.overlay_figure(stds, x=act_steps, title="Activation standard deviation per layer",
+                                                 x_label="step", y_label="std", log_y=True),
+                          "Scales that collapse or explode with depth point to a bad initialization."))
+    return out
+
+
 def _section_playground(record: Mapping[str, Any]) -> Section | None:
     data = record.get("playground")
     if not data:
@@ -178,6 +235,7 @@ _SECTIONS: list[Callable[[Mapping[str, Any]], Section | None]] = [
                             "The same model, data and seed trained with each schedule; only the learning rate policy differs."),
     lambda r: _section_runs(r, "optimizers", "Optimizers on the same task",
                             "Each torch optimizer trained the same model from the same weights, each at the LR its own range test suggested."),
+    _section_doctor,
     _section_playground,
     lambda r: _section_runs(r, "runs", "Runs", "Training runs recorded in this file."),
 ]

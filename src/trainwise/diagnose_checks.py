@@ -1,0 +1,572 @@
+"""The training doctor's built-in checks: each a registered function that reads a :class:`~trainwise.diagnose.Run`
+and returns a :class:`~trainwise.diagnose.Verdict` (or ``None``: nothing to say). Importing
+:mod:`trainwise.diagnose` registers them.
+
+The thresholds come from the seeds' rules of thumb and from scale-free statistics, never from a particular run:
+
+* update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002): a decade below at the peak learning rate is too low, two
+  decades above (a tenth of the weights per step) too high;
+* an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
+  a training loss that ends 10% above it is worse than guessing (the steps are too large);
+* the training loss should not climb back: giving back more than a fifth of its progress, by more than three
+  standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
+* the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise
+  at least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss is
+  still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018,
+  "An empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either
+  sign alone misleads: losses near zero jitter at any batch size, and overshooting steps decorrelate gradients;
+* validation turning up (10% and three noise widths above its best) while training improves, or not improving
+  while training halves, is overfitting (seeds 002, 004). Validation below half the training loss, or ending
+  above twice the untrained model's loss while training halves (worse than not training: the inputs are unlike
+  the training ones), or — once the LR is annealed, since at a high LR the weights themselves jitter — jumping
+  three times more than training from epoch to epoch, is unrepresentative;
+* a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
+  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
+  each other are close; above half of ``ln(C)`` is poor; improving under 5% while the LR anneals is at capacity;
+* activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
+  within about 2.5x), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
+  tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
+* gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
+  norm 100x the median of the 20 steps before it, or gradients ten times the norm of their weights: exploding.
+
+NaN, Inf and negative losses: non-finite losses are a finding in themselves (``lr_too_high``) and are left out of
+every curve statistic; negative losses (log-likelihoods, some regressions) are fine for the checks that compare
+differences, and checks that need ratios of a positive loss (``bad_initialization``, ``unrepresentative_validation``)
+say nothing when a loss is not positive.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from trainwise.diagnose import Run, Verdict, check
+
+__all__: list[str] = []  # everything here is reached through trainwise.diagnose.CHECKS
+
+# -- thresholds (see the module docstring for where each comes from) ----------------------------------------
+UPDATE_RATIO_TARGET = 1e-3
+UPDATE_RATIO_LOW = UPDATE_RATIO_TARGET / 10
+UPDATE_RATIO_HIGH = UPDATE_RATIO_TARGET * 100
+CLIMB_BACK = 0.2
+ABOVE_CHANCE = 0.1
+INITIAL_LOSS_FACTOR = 2.0
+AGREEMENT_NOISY = 0.2
+JITTER_NOISY = 0.5
+MIN_AGREEMENT_SAMPLES = 5
+LAYER_SCALE_FACTOR = 4.0
+DEAD_FRACTION = 0.5
+SATURATED_FRACTION = 0.5
+MIN_POSITIONS_FOR_DEAD = 32  # a unit firing 10% of the time stays silent on 32 values with probability < 4%
+GRADIENT_DEPTH_RATIO = 1e3
+GRADIENT_SPIKE = 100.0
+RELATIVE_GRADIENT_HIGH = 10.0
+STILL_FALLING_SHARE = 0.2  # a straight line makes 25% of its progress in the last quarter; a converged curve ~0
+PLATEAU_SHARE = 0.02
+ANNEAL_GAIN = 0.05
+CLOSE_GAP = 0.1
+POOR_FRACTION = 0.5
+
+
+# -- the checks ------------------------------------------------------------------------------------------------
+@check(
+    "lr_too_high",
+    severity="warning",
+    fix="Lower the learning rate 3-10x (trainwise find-lr: pick a value well below where the loss turns up), "
+    "add warmup, and clip gradients (fit(clip_grad_norm=1.0)).",
+    explained_by=("bad_initialization",),  # a loss far above ln(C) from the first step on is the initialization's
+)
+def _lr_too_high(run: Run) -> Verdict | None:
+    """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back or
+    ends worse than chance (above ln(C)), or steps that move the weights by a tenth of their norm."""
+    bad = run.first_nonfinite_step
+    if bad is not None or run.history.status == "diverged":
+        step = bad if bad is not None else run.steps
+        evidence: dict[str, Any] = {"step": step}
+        if len(run.lrs):
+            evidence["lr"] = float(run.lrs[min(step, len(run.lrs) - 1)])
+        event = (run.monitor or {}).get("nonfinite")
+        if event:
+            evidence["first_nonfinite"] = f"{event['kind']} {event['name'] or ''} at step {event['step']}".replace("  ", " ")
+        return Verdict(f"training diverged: the loss became NaN/Inf at step {step}", evidence, steps=(0, step),
+                       severity="error", explainable=False)  # fmt: skip
+    chunks = run.chunks
+    if chunks is not None:
+        medians, errors, firsts = chunks
+        start = run.start
+        top = int(np.argmax(medians))
+        if medians[top] > INITIAL_LOSS_FACTOR * start > 0:
+            return Verdict(
+                f"the loss exploded to {medians[top]:.3g}, {medians[top] / start:.1f}x where it started ({start:.3g})",
+                {"start_loss": start, "peak_loss": float(medians[top])},
+                steps=(int(firsts[top]), int(firsts[min(top + 1, len(firsts) - 1)])),
+            )
+        # Fifths of the run (pairs of chunks): the best fifth against the last one.
+        levels, level_errors = (medians[:-1] + medians[1:]) / 2, np.hypot(errors[:-1], errors[1:]) / 2
+        best = int(np.argmin(levels))
+        rise, gained = levels[-1] - levels[best], start - levels[best]
+        noise = 3 * math.hypot(level_errors[-1], level_errors[best])
+        if best < len(levels) - 2 and gained > 0 and rise > CLIMB_BACK * gained and rise > noise:
+            return Verdict(
+                f"the training loss climbed back from {levels[best]:.3g} to {levels[-1]:.3g}, giving back "
+                f"{rise / gained:.0%} of its progress: the steps are too large to settle",
+                {"best_loss": float(levels[best]), "final_loss": float(levels[-1]), "given_back": rise / gained},
+                steps=(int(firsts[best]), run.steps - 1),
+            )
+        if run.chance is not None and levels[-1] > (1 + ABOVE_CHANCE) * run.chance and levels[-1] - run.chance > noise:
+            return Verdict(
+                f"the training loss ends at {levels[-1]:.3g}, above ln({run.num_classes}) = {run.chance:.3g}: worse than "
+                "guessing the classes, which even a model that learned nothing reaches — the steps are too large",
+                {"final_loss": float(levels[-1]), "ln_classes": run.chance},
+                steps=(int(firsts[-2]), run.steps - 1),
+            )
+    ratio = run.update_ratio()
+    if ratio is not None and ratio > UPDATE_RATIO_HIGH:
+        return Verdict(f"each step changes the weights by {ratio:.2g} of their norm (the seeds' target is ~1e-3)",
+                       {"update_ratio": ratio})  # fmt: skip
+    return None
+
+
+@check(
+    "lr_too_low",
+    severity="warning",
+    fix="Raise the learning rate (3-10x, or find it with trainwise find-lr); the updates should change the "
+    "weights by about 1e-3 of their norm per step.",
+    explained_by=("dead_relu", "vanishing_gradients", "bad_initialization", "saturated_activations", "lr_too_high"),
+)
+def _lr_too_low(run: Run) -> Verdict | None:
+    """Tiny updates (ratio a decade under 1e-3 at the peak LR) while the loss is still far from done, or — without
+    instruments — a loss that fell steadily but by less than a tenth over the whole run."""
+    shape = _progress(run.curve("train"))
+    ratio = run.update_ratio()
+    if ratio is not None:
+        if ratio < UPDATE_RATIO_LOW and shape is not None and (shape["fraction"] < 0.5 or shape["share"] >= STILL_FALLING_SHARE):
+            return Verdict(
+                f"updates change the weights by {ratio:.2g} of their norm per step, a decade or more below the "
+                f"1e-3 rule of thumb, and the loss fell only {shape['fraction']:.0%}",
+                {"update_ratio": ratio, "loss_decrease": shape["fraction"]},
+            )
+        return None
+    if shape is not None and 0 < shape["fraction"] < 0.1 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
+        return Verdict(
+            f"the loss fell steadily but only {shape['fraction']:.1%} over the whole run (a slow, straight decline)",
+            {"loss_decrease": shape["fraction"], "last_quarter_share": shape["share"]},
+        )
+    return None
+
+
+@check(
+    "batch_too_small",
+    severity="warning",
+    fix="Use a larger batch (or accumulation_steps in fit) so each step averages more samples; if you keep the "
+    "small batch, lower the learning rate.",
+    explained_by=("lr_too_high", "bad_initialization", "saturated_activations", "dead_relu"),
+)
+def _batch_too_small(run: Run) -> Verdict | None:
+    """Step-to-step loss jitter of half the loss, with consecutive gradients that barely agree (cosine < 0.2) while
+    the loss is still falling fast: the steps are mostly sampling noise. Without instruments: jitter as large as
+    the loss itself."""
+    jitter = _jitter(run)
+    if run.monitor is not None and run.monitor.get("agreement"):
+        if jitter is None or jitter < JITTER_NOISY:
+            return None
+        steps = run.series("agreement", "steps")
+        cosines = run.series("agreement", "cosine")
+        early = np.isfinite(cosines) & (steps < _half_progress_step(run))
+        if early.sum() < MIN_AGREEMENT_SAMPLES:
+            return None
+        agreement = float(np.median(cosines[early]))
+        if agreement >= AGREEMENT_NOISY:
+            return None
+        samples = [s for s in run.monitor["params"].get("samples", []) if s]
+        evidence: dict[str, Any] = {"loss_jitter": jitter, "gradient_agreement": agreement, "measurements": int(early.sum())}
+        if samples:
+            batch = int(np.median(samples))
+            evidence["batch_size"] = batch
+            # cosine = 1 / (1 + B_noise / B)  =>  B_noise = B * (1 / cosine - 1)
+            evidence["noise_scale_at_least"] = int(batch * (1 / max(agreement, 0.01) - 1)) if agreement < 1 else batch
+        return Verdict(
+            f"the loss jitters by {jitter:.2f} of its level from step to step and consecutive gradients barely agree "
+            f"(median cosine {agreement:.2f} while the loss was falling fast): most of each step is sampling noise",
+            evidence, steps=(0, int(steps[early].max())),
+        )  # fmt: skip
+    if jitter is not None and jitter > 1.0:
+        return Verdict(f"the step-to-step loss jitter ({jitter:.2f} of the loss) is as large as the loss itself",
+                       {"loss_jitter": jitter})  # fmt: skip
+    return None
+
+
+@check(
+    "overfitting",
+    severity="warning",
+    fix="Regularize (weight decay, dropout, data augmentation), get more data or a smaller model, or stop at the "
+    "best epoch (trainwise.EarlyStopping restores it).",
+    explained_by=("unrepresentative_validation",),
+)
+def _overfitting(run: Run) -> Verdict | None:
+    """Validation loss turned up (or stopped improving while the training loss halved) after its best epoch."""
+    train, val = run.train, run.val
+    if len(val) < 3 or not np.isfinite(val).all() or not np.isfinite(train).all():
+        return None
+    best = int(np.argmin(val))
+    last = len(val) - 1
+    if best == last:
+        return None
+    noise = _epoch_noise(val)
+    rose = val[last] - val[best] > max(0.1 * abs(val[best]), 3 * noise) and train[last] < train[best]
+    stalled = (last - best) >= max(1, len(val) // 4) and train[best] > 0 and train[last] < 0.5 * train[best]
+    if not (rose or stalled):
+        return None
+    what = f"rose from {val[best]:.3g} to {val[last]:.3g}" if rose else f"has not improved on {val[best]:.3g}"
+    return Verdict(
+        f"validation loss {what} since epoch {best} while training loss fell from {train[best]:.3g} to "
+        f"{train[last]:.3g} (the gap grew from {val[best] - train[best]:.3g} to {val[last] - train[last]:.3g})",
+        {"best_epoch": best, "best_val_loss": float(val[best]), "final_val_loss": float(val[last]),
+         "final_train_loss": float(train[last])},
+        epochs=(best, last),
+    )  # fmt: skip
+
+
+@check(
+    "underfitting",
+    severity="warning",
+    fix="Train longer if the loss is still falling; otherwise use a bigger model (more units or layers) or "
+    "richer features, and reduce regularization.",
+    explained_by=("lr_too_low", "lr_too_high", "dead_relu", "vanishing_gradients", "exploding_gradients",
+                  "bad_initialization", "saturated_activations", "unrepresentative_validation"),  # fmt: skip
+)
+def _underfitting(run: Run) -> Verdict | None:
+    """The loss was still falling at the end; or training and validation agree and are both poor (above half of
+    ln(C)), or did not improve while the LR annealed: the model is at its capacity."""
+    curve = run.curve("val")
+    shape = _progress(curve)
+    if shape is not None and shape["fraction"] > 0 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
+        return Verdict(
+            f"the {curve[1]} was still falling at the end: the last quarter of the run made "
+            f"{shape['share']:.0%} of its progress",
+            {"last_quarter_share": shape["share"], "final_loss": shape["final"]},
+        )
+    train, val = run.train, run.val
+    if not len(val) or not np.isfinite([train[-1], val[-1]]).all() or min(train[-1], val[-1]) <= 0:
+        return None
+    gap = abs(val[-1] - train[-1]) / train[-1]
+    if gap > CLOSE_GAP:
+        return None
+    evidence = {"final_train_loss": float(train[-1]), "final_val_loss": float(val[-1]), "gap": gap}
+    if run.num_classes:
+        chance = math.log(run.num_classes)
+        if val[-1] > POOR_FRACTION * chance:
+            return Verdict(
+                f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of "
+                f"ln({run.num_classes}) = {chance:.3g}, the loss of guessing the class prior",
+                {**evidence, "ln_classes": chance},
+            )
+    gain = _anneal_gain(run)
+    if gain is not None and gain < ANNEAL_GAIN:
+        return Verdict(
+            f"training and validation agree ({train[-1]:.3g} vs {val[-1]:.3g}) and annealing the LR improved the "
+            f"training loss by only {gain:.1%}: the model has reached what it can represent",
+            {**evidence, "anneal_gain": gain},
+        )
+    return None
+
+
+@check(
+    "unrepresentative_validation",
+    severity="warning",
+    fix="Check that validation data come from the same distribution and preprocessing as the training data "
+    "(same scaling, shuffled split, no leakage) and are large enough to give a stable loss.",
+    explained_by=("lr_too_high", "exploding_gradients"),
+)
+def _unrepresentative_validation(run: Run) -> Verdict | None:
+    """Validation loss far below training (under half); ending above twice the untrained loss while training
+    halved (worse than not training at all: the validation inputs are unlike the training ones); or, once the LR
+    is annealed (at a high LR the weights themselves jitter), jumping three times more than training."""
+    train, val = run.train, run.val
+    ok = np.isfinite(train) & np.isfinite(val)
+    if len(val) < 3 or not ok.all() or (train <= 0).any() or (val <= 0).any():
+        return None
+    half = slice(len(val) // 2, None)
+    ratio = float(np.median(val[half] / train[half]))
+    if ratio < 0.5:
+        return Verdict(f"validation loss is {ratio:.2f}x the training loss over the second half of training",
+                       {"val_to_train": ratio}, epochs=(len(val) // 2, len(val) - 1))  # fmt: skip
+    untrained = run.chance if run.chance is not None else run.start
+    if train[-1] < 0.5 * train[0] and math.isfinite(untrained) and untrained > 0 and val[-1] > 2 * untrained:
+        return Verdict(
+            f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of the untrained model "
+            f"({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
+            {"final_val_loss": float(val[-1]), "untrained_loss": float(untrained), "train_decrease": 1 - train[-1] / train[0]},
+            epochs=(0, len(val) - 1),
+        )
+    calm = run.epoch_lrs() < 0.5 * np.nanmax(run.lrs) if len(run.lrs) else np.zeros(len(val), dtype=bool)
+    if calm.sum() >= 5:
+        val_noise, train_noise = _log_noise(val[calm]), _log_noise(train[calm])
+        if val_noise > 0.1 and val_noise > 3 * train_noise:
+            return Verdict(
+                f"validation loss jumps {val_noise:.0%} from epoch to epoch, {val_noise / max(train_noise, 1e-12):.0f}x "
+                "the training loss's jitter",
+                {"val_jitter": val_noise, "train_jitter": train_noise},
+            )
+    return None
+
+
+@check(
+    "vanishing_gradients",
+    severity="warning",
+    fix="Use ReLU-family activations instead of sigmoid/tanh in deep stacks, He/Glorot initialization, "
+    "normalization layers (BatchNorm/LayerNorm) or residual connections.",
+)
+def _vanishing_gradients(run: Run) -> Verdict | None:
+    """The first weight layer's gradients are three decades below the last's."""
+    ratio = _depth_gradient_ratio(run)
+    if ratio is None or not ratio[0] < 1 / GRADIENT_DEPTH_RATIO:
+        return None
+    value, first, last = ratio
+    return Verdict(f"gradients shrink {1 / value:.2g}x from {last!r} (output side) to {first!r} (input side): the "
+                   "early layers barely learn", {"first_to_last_gradient": value, "first": first, "last": last})  # fmt: skip
+
+
+@check(
+    "exploding_gradients",
+    severity="warning",
+    fix="Clip gradients (fit(clip_grad_norm=1.0)), lower the learning rate, and use a smaller initialization "
+    "or normalization layers.",
+    explained_by=("batch_too_small",),  # with a noise-dominated batch, one unusual sample makes a "spike"
+)
+def _exploding_gradients(run: Run) -> Verdict | None:
+    """A non-finite gradient under a finite loss, a gradient 100x the recent typical one, gradients growing three
+    decades towards the input, or gradients ten times larger than the weights they update."""
+    if run.monitor is None:
+        return None
+    event = run.monitor.get("nonfinite")
+    if event and event["kind"] == "gradient":
+        step = event["step"]
+        if step < run.steps and np.isfinite(run.raw_losses[step]):
+            return Verdict(f"the gradient of {event['name']!r} became non-finite at step {step} under a finite loss",
+                           {"step": step, "parameter": event["name"]}, steps=(step, step), severity="error")  # fmt: skip
+    norms = run.series("grad_norm")
+    spike = _spike(norms)
+    if spike is not None and spike[0] > GRADIENT_SPIKE:
+        return Verdict(f"the gradient norm jumped to {spike[0]:.3g}x its recent median at step {spike[1]}",
+                       {"spike": spike[0], "gradient_norm": float(norms[spike[1]])}, steps=(spike[1], spike[1]))  # fmt: skip
+    ratio = _depth_gradient_ratio(run)
+    if ratio is not None and ratio[0] > GRADIENT_DEPTH_RATIO:
+        return Verdict(f"gradients grow {ratio[0]:.2g}x from {ratio[2]!r} to {ratio[1]!r} (towards the input)",
+                       {"first_to_last_gradient": ratio[0]})  # fmt: skip
+    grads, weights = run.weights("grad_norm"), run.weights("norm")
+    if grads is not None and weights is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = grads[2] / weights[2]
+        worst = np.nanmax(np.where(np.isfinite(relative), relative, np.nan), axis=0) if np.isfinite(relative).any() else None
+        if worst is not None and np.isfinite(worst).any():
+            typical = float(np.nanmedian(worst))
+            if typical > RELATIVE_GRADIENT_HIGH:
+                return Verdict(f"gradients are {typical:.3g}x the norm of the weights they update (median over "
+                               "measured steps)", {"gradient_to_weight": typical})  # fmt: skip
+    return None
+
+
+@check(
+    "dead_relu",
+    severity="warning",
+    fix="Lower the learning rate, start biases at zero (not negative), use He initialization, or switch to "
+    "LeakyReLU/GELU so units that go negative can come back.",
+)
+def _dead_relu(run: Run) -> Verdict | None:
+    """More than half of a ReLU layer's units output 0 for every sample of the batch, on most measured steps."""
+    worst = None
+    for name, stats in run.modules("relu"):
+        usable = np.isfinite(stats["dead_frac"]) & (stats["positions"] >= MIN_POSITIONS_FOR_DEAD)
+        if usable.sum() == 0:
+            continue
+        dead = float(np.median(stats["dead_frac"][usable]))
+        if dead > DEAD_FRACTION and (worst is None or dead > worst[1]):
+            steps = run.activation_steps[usable]
+            worst = (name, dead, int(steps.min()), int(steps.max()))
+    if worst is None:
+        return None
+    name, dead, first, last = worst
+    return Verdict(f"{dead:.0%} of the units of ReLU {name!r} never fire on a whole batch",
+                   {"module": name, "dead_fraction": dead}, steps=(first, last))  # fmt: skip
+
+
+@check(
+    "saturated_activations",
+    severity="warning",
+    fix="Scale the initialization down (Glorot/xavier_uniform_ for tanh and sigmoid), standardize the inputs, "
+    "add normalization layers, or lower the learning rate.",
+)
+def _saturated_activations(run: Run) -> Verdict | None:
+    """More than half of a tanh/sigmoid layer's outputs sit in the flat tails (|y| > 0.99), on most measured steps."""
+    worst = None
+    for name, stats in run.modules("tanh", "sigmoid"):
+        values = stats["saturated_frac"][np.isfinite(stats["saturated_frac"])]
+        if len(values) and float(np.median(values)) > SATURATED_FRACTION:
+            if worst is None or np.median(values) > worst[1]:
+                worst = (name, float(np.median(values)))
+    if worst is None:
+        return None
+    return Verdict(f"{worst[1]:.0%} of the outputs of {worst[0]!r} are saturated (slope under 2% of its maximum), "
+                   "so little gradient passes through", {"module": worst[0], "saturated_fraction": worst[1]})  # fmt: skip
+
+
+@check(
+    "bad_initialization",
+    severity="warning",
+    fix="Initialize with He (kaiming_normal_, for ReLU) or Glorot (xavier_uniform_, for tanh/sigmoid), zero the "
+    "biases, and scale the last layer down so the first loss is near ln(C) for C classes.",
+)
+def _bad_initialization(run: Run) -> Verdict | None:
+    """A first classification loss over twice ln(C), or activation scale changing more than 4x per layer at the
+    first measured step."""
+    if run.num_classes and run.steps:
+        chance = math.log(run.num_classes)
+        first, early = run.losses[0], np.nanmedian(run.losses[:5]) if np.isfinite(run.losses[:5]).any() else np.nan
+        if np.isfinite(first) and first > INITIAL_LOSS_FACTOR * chance and early > INITIAL_LOSS_FACTOR * chance:
+            return Verdict(f"the first loss is {first:.3g}, {first / chance:.1f}x ln({run.num_classes}) = {chance:.3g} "
+                           "that a fresh classifier should give", {"first_loss": float(first), "ln_classes": chance},
+                           steps=(0, 0))  # fmt: skip
+    acts = [(n, s) for n, s in run.modules(*_ACTIVATION_FAMILIES) if len(s["std"]) and np.isfinite(s["std"][0])]
+    if len(acts) >= 2 and acts[0][1]["std"][0] > 0 and acts[-1][1]["std"][0] > 0:
+        total = acts[-1][1]["std"][0] / acts[0][1]["std"][0]
+        per_layer = total ** (1 / (len(acts) - 1))
+        if not 1 / LAYER_SCALE_FACTOR <= per_layer <= LAYER_SCALE_FACTOR:
+            way = "collapses" if per_layer < 1 else "explodes"
+            return Verdict(
+                f"the activation scale {way} with depth: std {acts[0][1]['std'][0]:.3g} at {acts[0][0]!r}, "
+                f"{acts[-1][1]['std'][0]:.3g} at {acts[-1][0]!r} ({per_layer:.2g}x per layer) at the first step",
+                {"per_layer_factor": per_layer, "first_std": float(acts[0][1]["std"][0]),
+                 "last_std": float(acts[-1][1]["std"][0])},
+                steps=(0, 0),
+            )  # fmt: skip
+    return None
+
+
+@check(
+    "plateau",
+    severity="info",
+    fix="Decay the learning rate now (3-10x), or train with a schedule that anneals it (cosine, one-cycle) or "
+    "trainwise.PlateauDecay.",
+    explained_by=("lr_too_high", "lr_too_low", "overfitting", "dead_relu", "vanishing_gradients", "batch_too_small",
+                  "bad_initialization", "saturated_activations", "unrepresentative_validation"),  # fmt: skip
+)
+def _plateau(run: Run) -> Verdict | None:
+    """The training loss stopped improving (the last quarter made under 2% of the progress) at an undecayed LR."""
+    if run.annealed:
+        return None
+    shape = _progress(run.curve("train"))
+    if shape is None or shape["fraction"] <= 0 or shape["share"] > PLATEAU_SHARE:
+        return None
+    return Verdict(
+        f"the training loss has stopped improving (the last quarter made {max(shape['share'], 0):.0%} of the "
+        f"progress) while the learning rate is still at its peak",
+        {"last_quarter_share": shape["share"], "final_loss": shape["final"]},
+    )
+
+
+# -- shared measurements ---------------------------------------------------------------------------------------
+_ACTIVATION_FAMILIES = ("relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sigmoid")
+
+
+def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
+    """How far a loss curve came and how much of that the last quarter made.
+
+    ``fraction`` = (first - last) / |first|; ``share`` = (value at 75% - last) / (first - last), with the 75% value
+    interpolated; ``steady``: the last quarter's drop exceeds three times the curve's point-to-point noise."""
+    if curve is None:
+        return None
+    values = curve[0]
+    n = len(values)
+    progress = values[0] - values[-1]
+    at = float(np.interp(0.75 * (n - 1), np.arange(n), values))
+    return {
+        "fraction": float(progress / abs(values[0])) if values[0] != 0 else math.nan,
+        "share": float((at - values[-1]) / progress) if progress > 0 else math.nan,
+        "steady": bool(at - values[-1] > 3 * _epoch_noise(values)),
+        "final": float(values[-1]),
+    }
+
+
+def _depth_gradient_ratio(run: Run) -> tuple[float, str, str] | None:
+    """Median over measured steps of (first weight's gradient RMS) / (last weight's), with their names."""
+    table = run.weights("grad_norm")
+    if table is None or len(table[1]) < 2 or run.monitor is None:
+        return None
+    steps, names, values = table
+    sizes = np.array([max(1, int(np.prod(run.monitor["params"]["shapes"][n]))) for n in (names[0], names[-1])])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = (values[0] / math.sqrt(sizes[0])) / (values[-1] / math.sqrt(sizes[1]))
+    ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+    if not len(ratios):
+        return None
+    return float(np.median(ratios)), names[0], names[-1]
+
+
+def _half_progress_step(run: Run) -> float:
+    """The first step where the smoothed training loss has made half of its total progress (inf if never)."""
+    chunks = run.chunks
+    if chunks is None:
+        return math.inf
+    medians, _, firsts = chunks
+    start, final = run.start, medians[-1]
+    if not start > final:
+        return math.inf
+    reached = np.flatnonzero(medians <= start - 0.5 * (start - final))
+    return float(firsts[reached[0]]) if len(reached) else math.inf
+
+
+def _spike(norms: np.ndarray, window: int = 20) -> tuple[float, int] | None:
+    """The largest ratio of a finite gradient norm to the median of the ``window`` before it."""
+    best = None
+    for t in range(5, len(norms)):
+        previous = norms[max(0, t - window) : t]
+        previous = previous[np.isfinite(previous)]
+        if len(previous) < 5 or not np.isfinite(norms[t]):
+            continue
+        typical = float(np.median(previous))
+        if typical > 0 and (best is None or norms[t] / typical > best[0]):
+            best = (float(norms[t] / typical), t)
+    return best
+
+
+def _jitter(run: Run) -> float | None:
+    """Median relative deviation of the step losses from a running median (a robust coefficient of variation)."""
+    losses = run.losses[np.isfinite(run.losses)]
+    if len(losses) < 50:
+        return None
+    w = max(5, len(losses) // 20)
+    level = np.array([np.median(losses[max(0, i - w) : i + w + 1]) for i in range(len(losses))])
+    keep = level > 0
+    if keep.sum() < 50:
+        return None
+    return float(1.4826 * np.median(np.abs(losses[keep] - level[keep]) / level[keep]))
+
+
+def _epoch_noise(values: np.ndarray) -> float:
+    """Typical epoch-to-epoch noise of a curve: the MAD of its second differences over sqrt(6) (pure noise)."""
+    if len(values) < 3:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(np.diff(values, 2))) / math.sqrt(6))
+
+
+def _log_noise(values: np.ndarray) -> float:
+    return _epoch_noise(np.log(values))
+
+
+def _anneal_gain(run: Run) -> float | None:
+    """Relative improvement of the training loss (per epoch) from when the LR fell below half its peak to the end."""
+    if not run.annealed or len(run.train) < 4 or not run.history.steps_per_epoch:
+        return None
+    lrs = run.lrs
+    low = np.flatnonzero(lrs < 0.5 * np.nanmax(lrs))
+    after_peak = low[low > int(np.nanargmax(lrs))]
+    if not len(after_peak):
+        return None
+    epoch = min(int(after_peak[0] // run.history.steps_per_epoch), len(run.train) - 2)
+    before, end = run.train[epoch], run.train[-1]
+    if not (np.isfinite(before) and np.isfinite(end)) or before <= 0:
+        return None
+    return float((before - end) / before)

@@ -1,0 +1,733 @@
+"""Instruments for a training run: what the gradients, weights and activations did, step by step.
+
+A :class:`Monitor` watches a run and writes plain data (lists of floats, small dicts) into
+``history.extras["monitor"]``; :func:`trainwise.diagnose` reads it. It works in two ways that share all
+their code:
+
+* inside :func:`trainwise.fit`: ``fit(..., callbacks=[Monitor()])``;
+* in your own loop: call :meth:`Monitor.before_step` after ``backward()`` and :meth:`Monitor.after_step`
+  after ``optimizer.step()``; :meth:`Monitor.end_epoch` closes an epoch and the record ends up in
+  ``monitor.history``.
+
+What is measured, and when (``step`` counts optimizer updates already applied, from 0):
+
+* every step: the global gradient norm ``||g||`` over all parameters (before any clipping) — a NaN or Inf
+  there is the cheap test for non-finite gradients. The loss and the hyperparameters the step used (``lr``,
+  ``momentum`` or Adam's ``beta1``) are ``History.losses`` and ``History.hparams``; inside ``fit`` they are
+  recorded by the loop and not stored twice.
+* on *measured* steps (0, 1, 2, 4, ... below ``every``, then every ``every``-th step): per parameter the
+  gradient norm, the weight norm and the update ratio ``||w_after - w_before|| / ||w_before||`` (seed 002's
+  rule of thumb wants it near 1e-3); per hooked module the output mean and std, the input std (layers with
+  weights), the fraction of exact zeros and of dead units (ReLU family: units whose output is 0 for every
+  sample and position of the batch), the fraction of saturated outputs (tanh ``|y| > 0.99``; sigmoid
+  ``y < 0.01`` or ``y > 0.99``) and of non-finite outputs.
+* on histogram steps (every ``histogram_every``-th step, from 0): ``np.histogram`` counts of each hooked
+  module's output and of each weight's ``log10 |gradient|``, with the fixed bin edges in the record.
+
+Forward hooks are registered only for the forward pass of a measured step and removed as soon as its
+gradients are read, so unmeasured steps pay only for the global gradient norm. Hooks read forward passes
+made in training mode (validation in ``eval()`` mode is skipped). Activations computed by functions inside a
+``forward`` (``F.relu``) are not modules and cannot be hooked: use ``nn.ReLU`` to have them measured.
+
+The first non-finite value is located: a non-finite gradient norm names the parameter whose gradient went
+bad nearest the output; a non-finite loss inside ``fit`` replays that batch (same weights, RNG and buffers
+restored afterwards) to name the first module whose output is non-finite; in your own loop,
+:meth:`Monitor.locate_nonfinite` does the same replay on the inputs you give it.
+
+The monitor never changes the model: it only reads tensors, and every hook is removed when monitoring ends
+(``on_fit_end``, an exception inside ``fit``, :meth:`Monitor.close`, or leaving a ``with`` block).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from trainwise.batches import batch_size, forward
+from trainwise.history import EpochRecord, History
+from trainwise.training import Callback, TrainState, _applied_hparams
+
+__all__ = ["Monitor", "DEFAULT_EVERY", "RECORD_VERSION", "ACTIVATION_KINDS", "is_measured_step"]
+
+RECORD_VERSION = 1
+DEFAULT_EVERY = 100
+"""Default cadence of the per-layer measurements. A measured step costs about one more step of a small model
+(weight snapshot, norms, activation statistics, a gradient copy), so every 100 steps it adds under 1%; the
+gradient norm read at every step (one pass over the gradients) costs 1-2.5% more on CPU, depending on how much
+computation each parameter gets (``benchmarks/bench_monitor.py``: about 3% in all on a 0.5M-parameter MLP with
+batch 128, 1-2.5% on a small CNN)."""
+
+ACTIVATION_KINDS: dict[type[nn.Module], str] = {
+    nn.ReLU: "relu",
+    nn.ReLU6: "relu",
+    nn.LeakyReLU: "leaky_relu",
+    nn.PReLU: "leaky_relu",
+    nn.ELU: "elu",
+    nn.SELU: "elu",
+    nn.CELU: "elu",
+    nn.GELU: "gelu",
+    nn.SiLU: "silu",
+    nn.Mish: "silu",
+    nn.Softplus: "softplus",
+    nn.Tanh: "tanh",
+    nn.Hardtanh: "tanh",
+    nn.Sigmoid: "sigmoid",
+    nn.Hardsigmoid: "sigmoid",
+}
+"""Activation modules the monitor hooks, and the family each belongs to (which statistics apply)."""
+
+SATURATION = 0.99  # seed 002: a tanh unit at +-1 passes no gradient; 0.99 leaves 2% of its slope (1 - 0.99**2)
+_DEAD_KINDS = ("relu",)
+# Histograms use uniform bins in a fixed transformed space, so np.histogram takes its fast path (no sort):
+# tanh outputs as they are on [-1, 1], sigmoid outputs on [0, 1], any other output through the signed log
+# u = sign(y) * log10(1 + |y| / 1e-3) on [-5, 5] (edges at +-1e-3 * (10**k - 1): 0, 9e-3, 0.099, ..., 100), and
+# gradients as log10 |g| on [-10, 1]. Values outside a range are counted in its end bins.
+_HIST_RANGES = {"tanh": (-1.0, 1.0, 20), "sigmoid": (0.0, 1.0, 20), "default": (-5.0, 5.0, 20)}
+_GRAD_LOG10_RANGE = (-10.0, 1.0, 22)
+_STAT_FIELDS = ("mean", "std", "unit_std", "in_unit_std", "zero_frac", "dead_frac", "saturated_frac", "nonfinite")
+
+
+def is_measured_step(step: int, every: int) -> bool:
+    """Whether ``step`` gets the per-layer measurements: 0 and the powers of two below ``every`` (the first
+    steps, where initialization problems show), then every multiple of ``every``.
+
+    >>> [s for s in range(40) if is_measured_step(s, 16)]
+    [0, 1, 2, 4, 8, 16, 32]
+    """
+    if step % every == 0:
+        return True
+    return step < every and step & (step - 1) == 0
+
+
+class Monitor(Callback):
+    """Watch a training run: gradient norms every step, per-layer statistics on measured steps.
+
+    Args:
+        model: the model to watch. Inside ``fit`` it may be left out (fit's model is used).
+        optimizer: the optimizer, for the hyperparameters of each step in your own loop (inside ``fit`` the loop
+            records them). Optional.
+        every: cadence of the per-layer measurements (an int >= 1; 1 measures every step).
+        histogram_every: cadence of the histograms (an int >= 1, default ``8 * every``; ``None`` for the
+            default). ``histograms=False`` turns them off.
+        activations: hook activation modules and layers with weights (default True).
+
+    Used by hand (the record ends in ``monitor.history``):
+
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> x, y = torch.randn(32, 4), torch.randn(32, 1)
+    >>> with Monitor(model, opt, every=2) as monitor:
+    ...     for step in range(5):
+    ...         loss = nn.functional.mse_loss(model(x), y)
+    ...         opt.zero_grad(); loss.backward()
+    ...         monitor.before_step()
+    ...         opt.step()
+    ...         monitor.after_step(loss)
+    ...     _ = monitor.end_epoch(val_loss=0.5)
+    >>> h = monitor.history
+    >>> h.steps, len(h.extras["monitor"]["grad_norm"]), h.extras["monitor"]["params"]["steps"]
+    (5, 5, [0, 1, 2, 4])
+    >>> sorted(h.extras["monitor"]["modules"])
+    ['0', '1', '2']
+    >>> any(m._forward_hooks for m in model.modules())
+    False
+    """
+
+    def __init__(
+        self,
+        model: nn.Module | None = None,
+        optimizer: torch.optim.Optimizer | None = None,
+        *,
+        every: int = DEFAULT_EVERY,
+        histogram_every: int | None = None,
+        histograms: bool = True,
+        activations: bool = True,
+    ) -> None:
+        if model is not None and not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module or None, got {type(model).__name__}")
+        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+        self.every = _cadence("every", every)
+        self.histogram_every = 8 * self.every if histogram_every is None else _cadence("histogram_every", histogram_every)
+        for name, flag in (("histograms", histograms), ("activations", activations)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False, got {name}={flag!r}")
+        self.histograms, self.activations = histograms, activations
+        self._model, self._optimizer = model, optimizer
+        self._history: History | None = None
+        self._record: dict[str, Any] | None = None
+        self._active = False
+        self._in_fit = False
+        self._step = 0
+        self._epoch_first_step = 0
+        self._handles: list[Any] = []
+        self._captured: dict[str, tuple[torch.Tensor, int, Any, int | None]] = {}
+        self._snapshot: list[torch.Tensor] | None = None
+        self._measured_grads: list[float] = []
+        self._previous_grads: list[torch.Tensor | None] | None = None
+        self._samples = 0  # samples seen by backward since the last update (inside fit)
+        self._samples_at_step: int | None = None
+        self._step_grads_read = False
+        self._param_names: list[str] = []
+        self._params: list[nn.Parameter] = []
+        self._modules: dict[str, tuple[nn.Module, str]] = {}
+        self._seconds = 0.0
+
+    # -- the record --------------------------------------------------------------------------------------
+    @property
+    def history(self) -> History:
+        """The History the monitor writes to (fit's inside ``fit``; its own in your loop)."""
+        if self._history is None:
+            raise RuntimeError("the monitor has not started: call start() (or use it in fit or a with block)")
+        return self._history
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The plain-data record, also at ``history.extras["monitor"]``."""
+        return self.history.extras["monitor"]
+
+    @property
+    def step(self) -> int:
+        """Optimizer updates seen so far."""
+        return self._step
+
+    @property
+    def seconds(self) -> float:
+        """Wall time spent in the monitor's own code (its step calls and hooks) since it started: what watching
+        the run cost. Also ``record["seconds"]`` when it closes."""
+        return self._seconds
+
+    # -- your own loop -------------------------------------------------------------------------------------
+    def start(
+        self, model: nn.Module | None = None, optimizer: torch.optim.Optimizer | None = None, *, history: History | None = None
+    ) -> Monitor:
+        """Begin monitoring (a fresh record). ``model``/``optimizer`` override the constructor's; ``history``
+        is the History to write into (default: a new one, ``monitor.history``). Returns the monitor."""
+        if self._active:
+            raise RuntimeError("the monitor is already running; call close() before starting it again")
+        model = model if model is not None else self._model
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}: pass Monitor(model) or start(model)")
+        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+        if history is not None and not isinstance(history, History):
+            raise TypeError(f"history must be a trainwise History or None, got {type(history).__name__}")
+        self._model = model
+        self._optimizer = optimizer if optimizer is not None else self._optimizer
+        self._history = history if history is not None else History()
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        self._param_names = [n for n, _ in named]
+        self._params = [p for _, p in named]
+        self._modules = _hooked_modules(model) if self.activations else {}
+        self._record = _empty_record(self)
+        self._history.extras["monitor"] = self._record
+        self._step = 0
+        self._epoch_first_step = 0
+        self._step_grads_read = False
+        self._previous_grads = None
+        self._samples = 0
+        self._seconds = 0.0
+        self._active = True
+        self._arm()
+        return self
+
+    def before_step(self) -> None:
+        """Read the gradients of the coming update: call after ``loss.backward()`` (after unscaling with AMP,
+        before clipping) and before ``optimizer.step()``."""
+        self._require_active("before_step")
+        started = time.perf_counter()
+        self._disarm()
+        step, record = self._step, self._record
+        measured = is_measured_step(step, self.every)
+        grads = [p.grad for p in self._params]
+        present = [g for g in grads if g is not None]
+        norms = _norms(present) if present else []
+        total = _total_norm(norms)
+        record["grad_norm"].append(total)
+        if not math.isfinite(total):
+            self._note_nonfinite_gradient(step)
+        if not self._in_fit and self._optimizer is not None:
+            for name, value in _applied_hparams(self._optimizer, None).items():
+                self._history.hparams.setdefault(name, []).append(value)
+        if self._previous_grads is not None:
+            self._store_agreement(step - 1, grads, norms)
+        if measured:
+            by_param = iter(float(n) for n in norms)
+            self._measured_grads = [next(by_param) if g is not None else math.nan for g in grads]
+            self._snapshot = [p.detach().clone() for p in self._params]
+            self._previous_grads = [g.detach().clone() if g is not None else None for g in grads]
+            self._samples_at_step = self._samples or self._samples_from_hooks()
+        self._samples = 0
+        if self._captured:
+            self._store_activations(step)
+        if self.histograms and step % self.histogram_every == 0:
+            self._store_gradient_histograms(step, grads)
+        self._step_grads_read = True
+        self._seconds += time.perf_counter() - started
+
+    def after_step(self, loss: float | torch.Tensor | None = None) -> None:
+        """Close the update: record ``loss`` (your loop; inside ``fit`` the loop records it) and, on measured
+        steps, the update ratios. A NaN or infinite loss is recorded as is and noted as the first non-finite
+        value if none came before."""
+        self._require_active("after_step")
+        if not self._step_grads_read:
+            raise RuntimeError("after_step() without before_step(): call monitor.before_step() after backward()")
+        started = time.perf_counter()
+        if not self._in_fit:
+            if loss is None:
+                raise ValueError("after_step(loss) needs the loss of the step in your own loop, got loss=None")
+            value = _loss_value(loss)
+            self._history.losses.append(value)
+            if not math.isfinite(value):
+                self._note_nonfinite(self._step, "loss", None, f"the training loss was {value}")
+        if self._snapshot is not None:
+            self._store_updates(self._step)
+        self._step += 1
+        self._step_grads_read = False
+        self._arm()
+        self._seconds += time.perf_counter() - started
+
+    def end_epoch(
+        self,
+        *,
+        train_loss: float | None = None,
+        val_loss: float | None = None,
+        train_metric: float | None = None,
+        val_metric: float | None = None,
+    ) -> EpochRecord:
+        """Close an epoch of your own loop: appends an :class:`~trainwise.history.EpochRecord` to
+        ``monitor.history.epochs``. ``train_loss`` defaults to the mean step loss since the last epoch
+        (NaN when a step's loss was non-finite). Inside ``fit`` the loop writes the epochs itself."""
+        self._require_active("end_epoch")
+        if self._in_fit:
+            raise RuntimeError("end_epoch() is for your own loop; inside fit the loop records the epochs")
+        for name, value in (("train_loss", train_loss), ("val_loss", val_loss), ("train_metric", train_metric),
+                            ("val_metric", val_metric)):  # fmt: skip
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise TypeError(f"{name} must be a number or None, got {name}={value!r}")
+        losses = self._history.losses[self._epoch_first_step :]
+        if train_loss is None:
+            if not losses:
+                raise ValueError("end_epoch() with no steps since the last epoch and no train_loss")
+            train_loss = float(np.mean(losses))
+        record = EpochRecord(
+            epoch=len(self._history.epochs), steps=self._step, train_loss=float(train_loss),
+            val_loss=None if val_loss is None else float(val_loss),
+            train_metric=None if train_metric is None else float(train_metric),
+            val_metric=None if val_metric is None else float(val_metric),
+        )  # fmt: skip
+        self._history.epochs.append(record)
+        self._epoch_first_step = len(self._history.losses)
+        return record
+
+    def locate_nonfinite(self, inputs: Any) -> dict[str, Any] | None:
+        """Replay a forward pass on ``inputs`` and name the first module whose output is non-finite.
+
+        Call it, in your own loop, when the loss came out NaN and before ``optimizer.step()`` (the weights must
+        be those that produced it). The model's RNG state and buffers (BatchNorm statistics) are restored, and
+        no gradient is computed. Returns the first non-finite event of the run (also at
+        ``record["nonfinite"]``) or ``None`` when the replay stays finite and no event was noted.
+        """
+        self._require_active("locate_nonfinite")
+        self._locate(inputs, self._step)
+        return self._record["nonfinite"]
+
+    def close(self) -> None:
+        """Stop monitoring: remove every hook and drop the weight snapshot. Safe to call twice."""
+        self._disarm()
+        self._snapshot = self._previous_grads = None
+        if self._active:
+            self._record["seconds"] = self._seconds
+        if self._active and not self._in_fit and self._history.status == "running":
+            losses = self._history.losses
+            self._history.status = "completed" if all(map(math.isfinite, losses)) else "diverged"
+        self._active = False
+        self._in_fit = False
+
+    def __enter__(self) -> Monitor:
+        return self if self._active else self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- inside fit --------------------------------------------------------------------------------------
+    def on_fit_start(self, state: TrainState) -> None:
+        if self._model is not None and self._model is not state.model:
+            raise ValueError("Monitor(model) was given a different model than the one fit trains")
+        self._in_fit = False
+        self.start(state.model, state.optimizer, history=state.history)
+        self._in_fit = True
+
+    def on_after_backward(self, state: TrainState) -> None:
+        self._samples += batch_size(state.target)
+
+    def on_before_step(self, state: TrainState) -> None:
+        self.before_step()
+
+    def on_after_step(self, state: TrainState) -> None:
+        self.after_step()
+
+    def on_fit_end(self, state: TrainState) -> None:
+        try:
+            if state.history.status == "diverged" and state.inputs is not None and self._record["nonfinite"] is None:
+                self._locate(state.inputs, state.step)
+        finally:
+            self.close()
+
+    def on_fit_error(self, state: TrainState, error: BaseException) -> None:
+        self.close()
+
+    # -- measurements ------------------------------------------------------------------------------------
+    def _require_active(self, what: str) -> None:
+        if not self._active:
+            raise RuntimeError(f"{what}() on a monitor that is not running: call start() first (or use a with block)")
+
+    def _arm(self) -> None:
+        """Register the forward hooks when the coming step is measured."""
+        if self._handles or not self._modules or not is_measured_step(self._step, self.every):
+            return
+        self._captured = {}
+        histogram = self.histograms and self._step % self.histogram_every == 0
+        for name, (module, kind) in self._modules.items():
+            self._handles.append(module.register_forward_hook(self._stats_hook(name, kind, histogram)))
+
+    def _disarm(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _stats_hook(self, name: str, kind: str, histogram: bool) -> Callable[..., None]:
+        def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            if not module.training or name in self._captured:
+                return
+            started = time.perf_counter()
+            y = _first_tensor(output)
+            if y is None or not y.is_floating_point():
+                return
+            x = _first_tensor(inputs) if kind == "layer" else None
+            with torch.no_grad():
+                stats, positions = _activation_stats(y, kind, x)
+                counts = _histogram(y, kind) if histogram else None
+            self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+            self._seconds += time.perf_counter() - started
+
+        return hook
+
+    def _store_activations(self, step: int) -> None:
+        table = self._record["modules"]
+        self._record["activation_steps"].append(step)
+        for name, (_, kind) in self._modules.items():
+            entry = table[name]
+            captured = self._captured.get(name)
+            values = captured[0].tolist() if captured is not None else [math.nan] * len(_STAT_FIELDS)
+            for field, value in zip(_STAT_FIELDS, values):
+                entry[field].append(value)
+            entry["positions"].append(captured[1] if captured is not None else 0)
+        first_bad = next((n for n in self._captured if self._captured[n][0][-1] > 0), None)
+        if first_bad is not None:
+            self._note_nonfinite(step, "activation", first_bad, f"the output of module {first_bad!r} is non-finite")
+        if any(c[2] is not None for c in self._captured.values()):
+            hist = self._record["histograms"]
+            hist["activation_steps"].append(step)
+            for name in self._modules:
+                captured = self._captured.get(name)
+                hist["activations"][name].append(captured[2] if captured is not None else None)
+        self._captured = {}
+
+    def _store_gradient_histograms(self, step: int, grads: list[torch.Tensor | None]) -> None:
+        hist = self._record["histograms"]
+        hist["gradient_steps"].append(step)
+        for name, g in zip(self._param_names, grads):
+            if g is None:
+                hist["gradients"][name].append(None)
+                continue
+            low, high, bins = _GRAD_LOG10_RANGE
+            values = np.log10(np.abs(g.detach().float().cpu().numpy()).ravel() + 1e-30)
+            values = np.clip(np.nan_to_num(values, nan=high, posinf=high), low, high)
+            hist["gradients"][name].append(np.histogram(values, bins, (low, high))[0].tolist())
+
+    def _store_updates(self, step: int) -> None:
+        before, self._snapshot = self._snapshot, None
+        with torch.no_grad():
+            after = [p.detach() for p in self._params]
+            weight_norms = [float(n) for n in _norms(before)]
+            torch._foreach_sub_(before, after)  # the snapshot becomes the update (sign aside): no new memory
+            update_norms = [float(n) for n in _norms(before)]
+        table = self._record["params"]
+        table["steps"].append(step)
+        table["samples"].append(self._samples_at_step)
+        for name, g, w, u in zip(self._param_names, self._measured_grads, weight_norms, update_norms):
+            entry = table["by_name"][name]
+            entry["grad_norm"].append(g)
+            entry["norm"].append(w)
+            entry["update_ratio"].append(u / w if w > 0 else math.nan)
+        # A weight is finite after the update when it was before and the update was (the norms say so).
+        bad = next((n for n, w, u in zip(self._param_names, weight_norms, update_norms) if not math.isfinite(w + u)), None)
+        if bad is not None:
+            self._note_nonfinite(step, "parameter", bad, f"parameter {bad!r} is non-finite after the update")
+
+    def _store_agreement(self, step: int, grads: list[torch.Tensor | None], norms: list[torch.Tensor]) -> None:
+        """Cosine between the gradient of measured step ``step`` and that of the next step."""
+        previous, self._previous_grads = self._previous_grads, None
+        pairs = [(a, b) for a, b in zip(previous, grads) if a is not None and b is not None]
+        if not pairs:
+            return
+        with torch.no_grad():
+            dot = sum(float(torch.dot(a.reshape(-1).float(), b.reshape(-1).float())) for a, b in pairs)
+            norm_a = _total_norm(_norms([a for a, _ in pairs]))
+            norm_b = _total_norm(_norms([b for _, b in pairs]))
+        cosine = dot / (norm_a * norm_b) if norm_a > 0 and norm_b > 0 else math.nan
+        self._record["agreement"]["steps"].append(step)
+        self._record["agreement"]["cosine"].append(cosine)
+
+    def _samples_from_hooks(self) -> int | None:
+        # In your own loop nobody tells the monitor the batch size: read it off the first hooked output.
+        for stats in self._captured.values():
+            if stats[3] is not None:
+                return stats[3]
+        return None
+
+    def _note_nonfinite_gradient(self, step: int) -> None:
+        bad = [n for n, p in zip(self._param_names, self._params) if p.grad is not None and not bool(torch.isfinite(p.grad).all())]
+        # Backward runs from the output to the input: the bad gradient nearest the output is where it began.
+        name = bad[-1] if bad else None
+        self._note_nonfinite(step, "gradient", name, f"{len(bad)} of {len(self._params)} parameters have non-finite gradients")
+
+    def _note_nonfinite(self, step: int, kind: str, name: str | None, detail: str) -> None:
+        current = self._record["nonfinite"]
+        # A NaN loss makes every gradient of that step NaN: the loss is the earlier symptom of the same step.
+        if current is None or (kind == "loss" and current["step"] == step and current["kind"] == "gradient"):
+            self._record["nonfinite"] = {"step": step, "kind": kind, "name": name, "detail": detail}
+
+    def _locate(self, inputs: Any, step: int) -> None:
+        """Replay ``inputs`` with watch hooks on every leaf module; restore RNG and buffers afterwards."""
+        model = self._model
+        bad_param = next((n for n, p in zip(self._param_names, self._params) if not bool(torch.isfinite(p).all())), None)
+        if bad_param is not None:
+            self._note_nonfinite(step, "parameter", bad_param, f"parameter {bad_param!r} is non-finite")
+            return
+        found: list[str] = []
+        leaves = [(n, m) for n, m in model.named_modules() if not any(True for _ in m.children())]
+
+        def watch(name: str) -> Callable[..., None]:
+            def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+                y = _first_tensor(output)
+                if not found and y is not None and y.is_floating_point() and not bool(torch.isfinite(y).all()):
+                    found.append(name)
+
+            return hook
+
+        with _restored(model):
+            handles = [m.register_forward_hook(watch(n)) for n, m in leaves]
+            try:
+                with torch.no_grad():
+                    forward(model, inputs)
+            finally:
+                for handle in handles:
+                    handle.remove()
+        if found:
+            self._note_nonfinite(step, "activation", found[0], f"the output of module {found[0]!r} is the first non-finite one")
+        elif self._history.status == "diverged" or not all(map(math.isfinite, self._history.losses)):
+            self._note_nonfinite(step, "loss", None, "every module output is finite: the loss function made the non-finite value")
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+
+def _cadence(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int >= 1, got {name}={value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {name}={value!r}")
+    return value
+
+
+def _hooked_modules(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
+    """Leaf modules that are activations (their family) or own weights (``"layer"``), in registration order."""
+    chosen: dict[str, tuple[nn.Module, str]] = {}
+    for name, module in model.named_modules():
+        if any(True for _ in module.children()):
+            continue
+        kind = ACTIVATION_KINDS.get(type(module))
+        if kind is None and any(p.requires_grad for p in module.parameters(recurse=False)):
+            kind = "layer"
+        if kind is not None:
+            chosen[name or type(module).__name__] = (module, kind)
+    return chosen
+
+
+def _param_roles(model: nn.Module) -> dict[str, str]:
+    """``"weight"`` (a matrix or kernel), ``"embedding"`` (rows looked up, so mostly zero gradients) or
+    ``"vector"`` (biases, normalization scales) for each trainable parameter."""
+    roles = {}
+    for module_name, module in model.named_modules():
+        for name, p in module.named_parameters(recurse=False):
+            if p.requires_grad:
+                full = f"{module_name}.{name}" if module_name else name
+                embedding = isinstance(module, (nn.Embedding, nn.EmbeddingBag))
+                roles[full] = "embedding" if embedding else "weight" if p.dim() >= 2 else "vector"
+    return roles
+
+
+def _empty_record(monitor: Monitor) -> dict[str, Any]:
+    modules = {name: {"kind": kind, "positions": [], **{f: [] for f in _STAT_FIELDS}} for name, (_, kind) in monitor._modules.items()}
+    return {
+        "version": RECORD_VERSION,
+        "every": monitor.every,
+        "histogram_every": monitor.histogram_every if monitor.histograms else None,
+        "saturation": SATURATION,
+        "seconds": 0.0,
+        "grad_norm": [],
+        "nonfinite": None,
+        "agreement": {"steps": [], "cosine": []},
+        "params": {
+            "steps": [],
+            "samples": [],
+            "shapes": {n: list(p.shape) for n, p in zip(monitor._param_names, monitor._params)},
+            "roles": _param_roles(monitor._model),
+            "by_name": {n: {"grad_norm": [], "norm": [], "update_ratio": []} for n in monitor._param_names},
+        },
+        "activation_steps": [],
+        "modules": modules,
+        "histograms": {
+            "activation_edges": {k: _edges(k).tolist() for k in _HIST_RANGES},
+            "gradient_log10_edges": np.linspace(*_GRAD_LOG10_RANGE[:2], _GRAD_LOG10_RANGE[2] + 1).tolist(),
+            "activation_steps": [],
+            "activations": {name: [] for name in modules},
+            "gradient_steps": [],
+            "gradients": {n: [] for n in monitor._param_names},
+        },
+    }
+
+
+def _norms(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    # One fused kernel per dtype/device instead of a Python loop of norms: this runs every step.
+    return list(torch._foreach_norm(tensors))
+
+
+def _total_norm(norms: list[torch.Tensor]) -> float:
+    """``sqrt(sum of squares)`` of per-tensor norms; those on several devices are gathered on the CPU first."""
+    if not norms:
+        return 0.0
+    if len(norms) <= 32:  # a few scalars: reading them costs less than stacking them (this runs every step)
+        return math.hypot(*[float(n) for n in norms])  # hypot: no overflow for float64 norms near 1e308
+    first = norms[0].device
+    if any(n.device != first for n in norms):
+        norms = [n.cpu() for n in norms]
+    return float(torch.linalg.vector_norm(torch.stack(norms).float()))
+
+
+def _first_tensor(obj: Any) -> torch.Tensor | None:
+    if isinstance(obj, torch.Tensor):
+        return obj
+    if isinstance(obj, (tuple, list)):
+        for item in obj:
+            found = _first_tensor(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _activation_stats(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> tuple[torch.Tensor, int]:
+    """The :data:`_STAT_FIELDS` of output ``y`` (and input ``x`` of a layer) as one tensor, and the number of
+    values each unit produced (samples times positions). Reductions only, no copies: this runs inside forward."""
+    y = y.detach().float()
+    nan = torch.tensor(math.nan)
+    numel = y.numel()
+    if numel == 0:
+        return torch.full((len(_STAT_FIELDS),), math.nan), 0
+    dims, units = _unit_dims(y)
+    positions = numel // max(units, 1)
+    mean, std, unit_std = _spread(y, dims, units)
+    in_unit_std = _spread(x.detach().float(), *_unit_dims(x))[2] if x is not None and x.is_floating_point() and x.numel() else nan
+    if kind in _DEAD_KINDS:
+        zero_frac = (y == 0).float().mean()
+        # ReLU outputs are >= 0: a unit is dead on this batch when its largest output is 0
+        dead_frac = (y.amax(dim=dims) == 0).float().mean() if dims else nan
+    else:
+        zero_frac = dead_frac = nan
+    if kind == "tanh":
+        saturated = (y.abs() > SATURATION).float().mean()
+    elif kind == "sigmoid":
+        saturated = ((y - 0.5).abs() > SATURATION - 0.5).float().mean()
+    else:
+        saturated = nan
+    nonfinite = (~torch.isfinite(mean)).float()  # NaN and Inf reach the mean: one flag, no extra pass
+    return torch.stack([mean, std, unit_std, in_unit_std, zero_frac, dead_frac, saturated, nonfinite]), positions
+
+
+def _unit_dims(t: torch.Tensor) -> tuple[tuple[int, ...], int]:
+    """The dimensions to reduce over for per-unit statistics, and the number of units: features (last dim) of
+    (N, F) and (N, T, F) tensors, channels (dim 1) of (N, C, ...) images; a 1-d tensor is one unit."""
+    if t.dim() <= 1:
+        return (), 1
+    if t.dim() <= 3:
+        return tuple(range(t.dim() - 1)), t.shape[-1]
+    return (0, *range(2, t.dim())), t.shape[1]
+
+
+def _spread(t: torch.Tensor, dims: tuple[int, ...], units: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean, std, and the root mean over units of each unit's variance across samples and positions — how much
+    a layer's output varies with its input, leaving out offsets (biases) that do not."""
+    n = t.numel()
+    mean = t.mean()
+    square = (t * t).mean()
+    std = ((square - mean * mean).clamp(min=0) * n / (n - 1)).sqrt() if n > 1 else torch.tensor(math.nan)
+    per_unit = n // max(units, 1)
+    if not dims or per_unit < 2:
+        return mean, std, torch.tensor(math.nan)
+    unit_means = t.mean(dim=dims)
+    unit_var = (square - (unit_means * unit_means).mean()).clamp(min=0) * per_unit / (per_unit - 1)
+    return mean, std, unit_var.sqrt()
+
+
+def _edges(kind: str) -> np.ndarray:
+    low, high, bins = _HIST_RANGES[kind]
+    uniform = np.linspace(low, high, bins + 1)
+    if kind != "default":
+        return uniform
+    return np.sign(uniform) * 1e-3 * (10 ** np.abs(uniform) - 1)
+
+
+def _histogram(y: torch.Tensor, kind: str) -> list[int]:
+    kind = kind if kind in _HIST_RANGES else "default"
+    low, high, bins = _HIST_RANGES[kind]
+    values = y.detach().float().reshape(-1)
+    if kind == "default":
+        values = torch.sign(values) * torch.log10(1 + values.abs() / 1e-3)
+    values = values.cpu().numpy()
+    values = np.clip(values[np.isfinite(values)], low, high)
+    return np.histogram(values, bins, (low, high))[0].tolist()
+
+
+def _loss_value(loss: Any) -> float:
+    if isinstance(loss, torch.Tensor):
+        if loss.numel() != 1:
+            raise ValueError(f"loss must be a scalar, got a tensor of shape {tuple(loss.shape)}")
+        return float(loss.detach())
+    if isinstance(loss, bool) or not isinstance(loss, (int, float)):
+        raise TypeError(f"loss must be a number or a scalar tensor, got {type(loss).__name__}")
+    return float(loss)
+
+
+@contextmanager
+def _restored(model: nn.Module) -> Iterator[None]:
+    """Run a replay without leaving a trace: torch RNG states and every buffer come back as they were."""
+    devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    with torch.random.fork_rng(devices=devices):
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for buffer, saved in buffers:
+                    buffer.copy_(saved)

@@ -1,0 +1,428 @@
+"""The doctor: every check against runs built by hand to show (or not show) its problem, the registry contract
+(every check survives empty, NaN, negative and instrument-less runs), suppression, the result object, and errors."""
+
+import doctest
+import importlib
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from trainwise import History, fit
+from trainwise.diagnose import CHECKS, SEVERITIES, Diagnosis, Finding, Verdict, check, diagnose, doctor
+from trainwise.history import EpochRecord
+from trainwise.monitor import RECORD_VERSION
+
+dx = importlib.import_module("trainwise.diagnose")  # trainwise.diagnose is the function
+
+
+# -- building runs by hand -------------------------------------------------------------------------------------
+def _history(losses, *, train=None, val=None, lrs=None, steps_per_epoch=None, status="completed", **config):
+    h = History(losses=[float(v) for v in losses], status=status, config=dict(config))
+    n = len(h.losses)
+    h.hparams["lr"] = list(lrs) if lrs is not None else list(np.linspace(1e-3, 1e-5, n))  # annealed: no plateau
+    if train is not None:
+        per = steps_per_epoch or max(1, n // len(train))
+        h.steps_per_epoch = per
+        h.epochs = [EpochRecord(epoch=i, steps=min(n, (i + 1) * per), train_loss=t, val_loss=None if val is None else val[i])
+                    for i, t in enumerate(train)]  # fmt: skip
+    return h
+
+
+def _decay(n=200, start=2.0, rate=0.03, floor=0.1, noise=0.02, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (floor + (start - floor) * np.exp(-rate * t)) * (1 + noise * rng.standard_normal(n))
+
+
+def _record(*, steps=(0, 1, 2, 4, 8, 16, 32, 50, 100, 150), weights=None, modules=None, grad_norm=None, agreement=None,
+            samples=64, nonfinite=None):  # fmt: skip
+    """A Monitor record in the documented format. ``weights``: name -> (grad_norm, norm, update_ratio) per step;
+    ``modules``: name -> (kind, {stat: values}, positions)."""
+    weights = weights or {}
+    steps = list(steps)
+    record = {
+        "version": RECORD_VERSION, "every": 50, "histogram_every": 400, "saturation": 0.99,
+        "grad_norm": list(grad_norm or [1.0] * (steps[-1] + 1 if steps else 0)), "nonfinite": nonfinite,
+        "agreement": {"steps": steps, "cosine": list(agreement or [0.5] * len(steps))},
+        "params": {"steps": steps, "samples": [samples] * len(steps), "shapes": {}, "roles": {}, "by_name": {}},
+        "activation_steps": steps, "modules": {}, "histograms": {},
+    }  # fmt: skip
+    for name, (g, w, u) in weights.items():
+        record["params"]["shapes"][name] = [10, 10]
+        record["params"]["roles"][name] = "weight"
+        record["params"]["by_name"][name] = {"grad_norm": list(g), "norm": list(w), "update_ratio": list(u)}
+    for name, (kind, stats, positions) in (modules or {}).items():
+        entry = {"kind": kind, "positions": [positions] * len(steps)}
+        for field in ("mean", "std", "unit_std", "in_unit_std", "zero_frac", "dead_frac", "saturated_frac", "nonfinite"):
+            entry[field] = list(stats.get(field, [None] * len(steps)))
+        record["modules"][name] = entry
+    return record
+
+
+def _with(record, h):
+    h.extras["monitor"] = record
+    return h
+
+
+def _names(h, **kw):
+    return set(diagnose(h, **kw).names)
+
+
+# -- each check shows its problem -------------------------------------------------------------------------------
+def test_module_doctests_pass():
+    assert doctest.testmod(dx).failed == 0
+
+
+def test_a_clean_decaying_run_is_healthy():
+    h = _history(_decay(), train=[1.2, 0.5, 0.25, 0.16, 0.12], val=[1.1, 0.5, 0.26, 0.17, 0.13],
+                 lrs=np.linspace(1e-3, 1e-5, 200))  # fmt: skip
+    d = diagnose(h)
+    assert d.names == ["healthy"] and d.healthy and d.problems == []
+    assert d["healthy"].evidence["final_loss"] == pytest.approx(h.losses[-1])
+
+
+def test_a_nan_loss_is_lr_too_high_with_the_step_and_lr():
+    h = _history([1.0, 0.8, 0.7, math.nan], lrs=[0.5] * 4, status="diverged")
+    f = diagnose(h)["lr_too_high"]
+    assert f.severity == "error" and f.evidence["step"] == 3 and f.evidence["lr"] == 0.5
+
+
+def test_fits_own_divergence_record_is_lr_too_high():
+    # fit stops before a NaN loss reaches History.losses: the status says it
+    h = _history([1.0, 0.9, 0.8], status="diverged")
+    assert diagnose(h)["lr_too_high"].evidence["step"] == 3
+
+
+def test_an_explosion_is_lr_too_high():
+    h = _history(list(_decay(100, start=1.0, floor=0.5)) + [3.0 + 0.1 * i for i in range(100)])
+    assert "lr_too_high" in _names(h)
+
+
+def test_a_loss_that_climbs_back_is_lr_too_high():
+    down = _decay(100, start=2.0, floor=0.2, rate=0.08, noise=0.01)
+    up = np.linspace(0.2, 0.9, 100) * (1 + 0.01 * np.random.default_rng(1).standard_normal(100))
+    f = diagnose(_history(list(down) + list(up)))["lr_too_high"]
+    assert f.evidence["given_back"] > 0.2
+
+
+def test_a_classifier_worse_than_chance_is_lr_too_high():
+    rng = np.random.default_rng(0)
+    h = _history([0.69] * 5 + list(2.3 + 0.2 * rng.random(195)), num_classes=2)  # ln 2 = 0.69
+    assert "lr_too_high" in _names(h)
+
+
+def test_a_slow_straight_decline_without_instruments_is_lr_too_low():
+    n = 200
+    losses = np.linspace(2.30, 2.25, n) * (1 + 0.001 * np.random.default_rng(0).standard_normal(n))
+    h = _history(losses, train=list(np.linspace(2.3, 2.25, 8)), val=list(np.linspace(2.31, 2.26, 8)))
+    assert "lr_too_low" in _names(h)
+
+
+def test_tiny_update_ratios_are_lr_too_low():
+    steps = (0, 1, 2, 4, 8, 16, 32, 50, 100, 150)
+    record = _record(weights={"0.weight": ([1.0] * 10, [5.0] * 10, [1e-5] * 10), "2.weight": ([1.0] * 10, [5.0] * 10, [2e-5] * 10)})
+    h = _with(record, _history(np.linspace(2.3, 2.2, 200)))
+    f = diagnose(h)["lr_too_low"]
+    assert f.evidence["update_ratio"] == pytest.approx(1.5e-5) and len(steps) == 10
+
+
+def test_noisy_steps_with_disagreeing_gradients_are_batch_too_small():
+    rng = np.random.default_rng(0)
+    losses = _decay(300, noise=0.0) * rng.lognormal(0, 1.0, 300)
+    record = _record(agreement=[0.01, -0.05, 0.02, 0.0, 0.03, -0.02, 0.01, 0.02, 0.0, 0.01], samples=1)
+    f = diagnose(_with(record, _history(losses)))["batch_too_small"]
+    assert f.evidence["gradient_agreement"] < 0.2 and f.evidence["batch_size"] == 1
+
+
+def test_agreeing_gradients_clear_a_noisy_loss_and_a_calm_loss_clears_disagreeing_gradients():
+    rng = np.random.default_rng(0)
+    noisy = _decay(300, noise=0.0) * rng.lognormal(0, 1.0, 300)
+    assert "batch_too_small" not in _names(_with(_record(agreement=[0.8] * 10), _history(noisy)))
+    calm = _decay(300, noise=0.02)
+    assert "batch_too_small" not in _names(_with(_record(agreement=[0.0] * 10), _history(calm)))
+
+
+def test_jitter_as_large_as_the_loss_without_instruments_is_batch_too_small():
+    losses = _decay(300, noise=0.0) * np.random.default_rng(0).lognormal(0, 1.2, 300)
+    assert "batch_too_small" in _names(_history(losses))
+
+
+def test_validation_turning_up_while_training_falls_is_overfitting():
+    train = [1.0, 0.6, 0.4, 0.3, 0.2, 0.12, 0.08, 0.05]
+    val = [1.0, 0.7, 0.55, 0.5, 0.52, 0.58, 0.66, 0.75]
+    f = diagnose(_history(_decay(160), train=train, val=val))["overfitting"]
+    assert f.epochs == (3, 7) and f.evidence["best_epoch"] == 3
+
+
+def test_validation_stalling_while_training_halves_is_overfitting():
+    train = [1.0, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]
+    val = [0.9, 0.6, 0.5, 0.49, 0.5, 0.5, 0.5, 0.5]
+    assert "overfitting" in _names(_history(_decay(160), train=train, val=val))
+
+
+def test_a_loss_still_falling_at_the_end_is_underfitting():
+    train = list(np.linspace(1.0, 0.5, 10))
+    val = list(np.linspace(1.0, 0.52, 10))
+    f = diagnose(_history(np.linspace(1.0, 0.5, 200), train=train, val=val, lrs=np.linspace(1e-3, 1e-5, 200)))["underfitting"]
+    assert f.evidence["last_quarter_share"] == pytest.approx(0.25, abs=0.01)
+
+
+def test_close_and_poor_classification_is_underfitting():
+    train = [2.2, 1.9, 1.85, 1.84, 1.84, 1.84]
+    val = [2.1, 1.9, 1.86, 1.85, 1.85, 1.85]
+    f = diagnose(_history(_decay(120, start=2.3, floor=1.84, rate=0.1), train=train, val=val, num_classes=10,
+                          lrs=np.linspace(1e-3, 0, 120)))["underfitting"]  # fmt: skip
+    assert f.evidence["ln_classes"] == pytest.approx(math.log(10))
+
+
+def test_no_gain_while_the_lr_anneals_is_underfitting():
+    train = [1.2, 0.7, 0.66, 0.66, 0.66, 0.659, 0.659, 0.658]
+    val = [0.8, 0.67, 0.665, 0.664, 0.664, 0.664, 0.663, 0.663]
+    lrs = 0.5 * (1 + np.cos(np.linspace(0, math.pi, 160))) * 1e-2
+    f = diagnose(_history(_decay(160, start=1.5, floor=0.66, rate=0.2), train=train, val=val, lrs=lrs))["underfitting"]
+    assert f.evidence["anneal_gain"] < 0.05
+
+
+def test_validation_far_below_training_is_unrepresentative():
+    train = [1.0, 0.8, 0.7, 0.65, 0.6, 0.58]
+    val = [0.3, 0.25, 0.22, 0.2, 0.2, 0.19]
+    assert "unrepresentative_validation" in _names(_history(_decay(120), train=train, val=val))
+
+
+def test_validation_worse_than_untrained_while_training_improves_is_unrepresentative():
+    train = [1.3, 0.9, 0.7, 0.6, 0.55, 0.52]
+    val = [1.3, 1.5, 2.5, 3.3, 3.8, 4.2]
+    names = _names(_history(_decay(120, start=1.4, floor=0.5), train=train, val=val, num_classes=4))
+    assert "unrepresentative_validation" in names and "overfitting" not in names
+
+
+def test_a_stalled_loss_at_a_constant_lr_is_a_plateau():
+    losses = list(_decay(60, rate=0.1, floor=0.5)) + list(0.5 * (1 + 0.02 * np.random.default_rng(0).standard_normal(140)))
+    h = _history(losses, lrs=[1e-2] * 200)
+    assert _names(h) == {"plateau"} and diagnose(h)["plateau"].severity == "info"
+    annealed = _history(losses, lrs=np.linspace(1e-2, 1e-4, 200))
+    assert "plateau" not in _names(annealed)
+
+
+def _layers(first_grad, last_grad, n=10):
+    return {"0.weight": ([first_grad] * n, [5.0] * n, [1e-3] * n), "4.weight": ([last_grad] * n, [5.0] * n, [1e-3] * n)}
+
+
+def test_gradients_shrinking_three_decades_toward_the_input_are_vanishing():
+    h = _with(_record(weights=_layers(1e-7, 1e-2)), _history(_decay()))
+    assert diagnose(h)["vanishing_gradients"].evidence["first_to_last_gradient"] == pytest.approx(1e-5)
+    assert "vanishing_gradients" not in _names(_with(_record(weights=_layers(1e-3, 1e-2)), _history(_decay())))
+
+
+def test_gradient_spikes_growth_and_nonfinite_gradients_are_exploding():
+    spiky = [1.0] * 150 + [1e4] + [1.0] * 49
+    assert "exploding_gradients" in _names(_with(_record(grad_norm=spiky), _history(_decay())))
+    assert "exploding_gradients" in _names(_with(_record(weights=_layers(1e2, 1e-2)), _history(_decay())))
+    event = {"step": 20, "kind": "gradient", "name": "0.weight", "detail": ""}
+    f = diagnose(_with(_record(nonfinite=event), _history(_decay())))["exploding_gradients"]
+    assert f.severity == "error" and f.evidence["parameter"] == "0.weight"
+
+
+def test_a_layer_of_silent_relus_is_dead_relu():
+    dead = {"1": ("relu", {"dead_frac": [0.9] * 10, "zero_frac": [0.95] * 10}, 64)}
+    f = diagnose(_with(_record(modules=dead), _history(_decay())))["dead_relu"]
+    assert f.evidence == {"module": "1", "dead_fraction": 0.9}
+    one_sample = {"1": ("relu", {"dead_frac": [0.9] * 10}, 1)}  # one value per unit proves nothing
+    assert "dead_relu" not in _names(_with(_record(modules=one_sample), _history(_decay())))
+
+
+def test_tanh_outputs_in_their_tails_are_saturated():
+    sat = {"3": ("tanh", {"saturated_frac": [0.8] * 10}, 64)}
+    assert "saturated_activations" in _names(_with(_record(modules=sat), _history(_decay())))
+
+
+def test_a_first_loss_far_above_ln_c_is_bad_initialization():
+    losses = [25.0, 24.0, 23.0, 22.0, 21.0] + list(_decay(195))
+    f = diagnose(_history(losses, num_classes=10))["bad_initialization"]
+    assert f.evidence["first_loss"] == 25.0 and f.steps == (0, 0)
+    assert "bad_initialization" not in _names(_history([2.3] + list(_decay(199)), num_classes=10))
+
+
+def test_activation_scale_collapsing_with_depth_is_bad_initialization():
+    mods = {str(i): ("relu", {"std": [10.0 ** -(2 * i)] * 10}, 64) for i in range(4)}
+    f = diagnose(_with(_record(modules=mods), _history(_decay())))["bad_initialization"]
+    assert f.evidence["per_layer_factor"] == pytest.approx(0.01)
+
+
+def test_a_flat_loss_with_dead_relus_blames_the_relus_not_the_lr():
+    dead = {"1": ("relu", {"dead_frac": [1.0] * 10}, 64)}
+    record = _record(modules=dead, weights={"0.weight": ([0.0] * 10, [5.0] * 10, [0.0] * 10)})
+    losses = np.linspace(1.386, 1.380, 200)
+    d = diagnose(_with(record, _history(losses, train=list(np.linspace(1.386, 1.38, 8)))))
+    assert "dead_relu" in d.names and "lr_too_low" not in d.names
+    assert ("lr_too_low", "dead_relu") in {(f.name, by) for f, by in d.suppressed}
+
+
+# -- the registry contract --------------------------------------------------------------------------------------
+def _degenerate_runs():
+    nan_record = _record(weights={"0.weight": ([None] * 10, [None] * 10, [None] * 10)},
+                         modules={"1": ("relu", {}, 0), "2": ("tanh", {}, 64), "3": ("layer", {}, 64)},
+                         grad_norm=[None] * 151, agreement=[None] * 10)  # fmt: skip
+    return {
+        "empty": History(),
+        "one step": _history([1.0]),
+        "all nan": _history([math.nan] * 50, status="diverged"),
+        "negative": _history(-_decay(), train=[-1.0, -1.5, -1.8], val=[-0.9, -1.4, -1.7], num_classes=3),
+        "zero": _history([0.0] * 100, train=[0.0] * 5, val=[0.0] * 5),
+        "constant": _history([1.0] * 100, train=[1.0] * 5, val=[1.0] * 5),
+        "missing val": _history(_decay(), train=[1.0, 0.5, 0.3, 0.2, 0.1]),
+        "nan val": _history(_decay(), train=[1.0, 0.5, 0.3, 0.2, 0.1], val=[1.0, math.nan, 0.3, math.nan, 0.1]),
+        "inf losses": _history([1.0, math.inf, 0.5] * 40),
+        "record of nones": _with(nan_record, _history(_decay(151))),
+        "empty record": _with(_record(steps=()), _history(_decay(10))),
+        "unknown record version": _with({"version": 99}, _history(_decay())),
+    }
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+@pytest.mark.parametrize("run", list(_degenerate_runs()))
+def test_every_check_survives_degenerate_runs(name, run):
+    history = _degenerate_runs()[run]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy "mean of empty slice" and friends either
+        finding = CHECKS[name](dx.Run(history, num_classes=history.config.get("num_classes")))
+    if finding is not None:
+        assert isinstance(finding, Finding) and finding.name == name and finding.severity in SEVERITIES
+        json.dumps(finding.to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_every_check_is_documented_with_a_fix_and_known_explanations(name):
+    c = CHECKS[name]
+    assert c.severity in SEVERITIES and c.fix and c.description
+    assert set(c.explained_by) <= set(CHECKS) and name not in c.explained_by
+
+
+def test_explanations_never_go_round_in_a_circle():
+    def reaches(start, target, seen=()):
+        return any(n == target or (n not in seen and reaches(n, target, (*seen, n))) for n in CHECKS[start].explained_by)
+
+    assert not [n for n in CHECKS if reaches(n, n)]
+
+
+def test_the_issue_s_findings_are_all_registered():
+    assert set(CHECKS) >= {"lr_too_high", "lr_too_low", "batch_too_small", "overfitting", "underfitting",
+                           "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
+                           "saturated_activations", "bad_initialization", "plateau"}  # fmt: skip
+
+
+def test_a_new_check_is_one_registered_function():
+    try:
+        @check("always", severity="info", fix="nothing to do")
+        def _always(run):
+            return Verdict("always says hello", {"steps": run.steps})
+
+        d = diagnose(_history(_decay()))
+        assert d.names == ["always"] and d["always"].evidence == {"steps": 200}
+        assert diagnose(_history(_decay()), checks=["plateau"]).names == ["healthy"]
+    finally:
+        CHECKS.pop("always", None)
+
+
+def test_registering_twice_or_with_a_bad_severity_fails():
+    with pytest.raises(ValueError, match="already registered"):
+        check("plateau", severity="info", fix="x")(lambda run: None)
+    with pytest.raises(ValueError, match="severity must be one of"):
+        check("new", severity="fatal", fix="x")
+    assert "new" not in CHECKS
+
+
+def test_a_check_returning_something_else_is_a_type_error():
+    try:
+        check("broken", severity="info", fix="x")(lambda run: "oops")
+        with pytest.raises(TypeError, match="expected a Verdict"):
+            diagnose(_history(_decay()))
+    finally:
+        CHECKS.pop("broken", None)
+
+
+# -- the result object ------------------------------------------------------------------------------------------
+def test_a_diagnosis_renders_as_text_dict_and_rows():
+    train = [1.0, 0.6, 0.4, 0.3, 0.2, 0.12, 0.08, 0.05]
+    val = [1.0, 0.7, 0.55, 0.5, 0.52, 0.58, 0.66, 0.75]
+    h = _history(list(_decay(100)) + [math.nan], train=train, val=val, status="diverged")
+    d = diagnose(h)
+    assert d.names[0] == "lr_too_high"  # errors first
+    text = str(d)
+    assert "problems found" in text and "[error] lr_too_high" in text and "fix: Lower the learning rate" in text
+    data = json.loads(json.dumps(d.to_dict(), allow_nan=False))
+    assert [f["name"] for f in data["findings"]] == d.names
+    rows = d.to_rows()
+    assert set(rows[0]) == {"severity", "name", "message", "evidence", "fix"} and "step=100" in rows[0]["evidence"]
+    assert "overfitting" in d and "plateau" not in d and len(d) == len(list(d))
+    with pytest.raises(KeyError, match="no finding named 'plateau'"):
+        d["plateau"]
+
+
+def test_history_diagnose_delegates_with_its_config():
+    h = _history([25.0] * 5 + list(_decay(195)), num_classes=10)
+    assert h.diagnose().names == diagnose(h).names
+    assert "bad_initialization" in h.diagnose().names
+    assert "bad_initialization" not in diagnose(h, num_classes=10**6).names  # 25 < 2 ln(10**6) = 27.6
+    assert diagnose(h, checks=["plateau"]).names == ["healthy"]
+
+
+def test_a_fit_run_without_a_monitor_gets_the_loss_curve_checks_only():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 4, generator=g)
+    data = DataLoader(TensorDataset(x, x.sum(1)), batch_size=16)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        h = fit(model, nn.MSELoss(), data, val_loader=data, epochs=5, lr=50.0, optimizer="sgd")
+    d = diagnose(h)
+    assert d.names == ["lr_too_high"] and d["lr_too_high"].severity == "error"
+
+
+# -- errors ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "arg, kwargs, error, text",
+    [
+        ({"losses": [1.0]}, {}, TypeError, "history must be a trainwise History, got dict"),
+        ([1.0, 0.5], {}, TypeError, "got list"),
+        (None, {}, TypeError, "got NoneType"),
+        (History(), {"num_classes": 1}, ValueError, "num_classes must be an int >= 2 or None, got num_classes=1"),
+        (History(), {"num_classes": True}, ValueError, "num_classes=True"),
+        (History(), {"num_classes": 2.0}, ValueError, "num_classes=2.0"),
+        (History(), {"task": "ranking"}, ValueError, "task must be 'classification', 'regression' or None"),
+        (History(), {"checks": "plateau"}, TypeError, "checks must be a list of check names"),
+        (History(), {"checks": ["plateau", "nope"]}, ValueError, r"unknown checks \['nope'\]"),
+    ],
+)
+def test_bad_input_to_diagnose_names_the_problem(arg, kwargs, error, text):
+    with pytest.raises(error, match=text):
+        diagnose(arg, **kwargs)
+
+
+def test_doctor_trains_an_experiment_with_a_monitor_and_diagnoses_it():
+    from trainwise.experiments import Experiment, Metric
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(96, 5, generator=g)
+    y = (x[:, 0] > 0).long()
+    data = TensorDataset(x, y)
+
+    def make():
+        return nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2))
+
+    exp = Experiment("toy", "sign of x0", make, nn.CrossEntropyLoss(), data, data,
+                     Metric("accuracy", lambda o, t: float((o.argmax(1) == t).float().mean()), "max"),
+                     "classification", num_classes=2, batch_size=16, epochs=3, lr=1e-2)  # fmt: skip
+    history, diagnosis = doctor(exp, epochs=2)
+    assert isinstance(diagnosis, Diagnosis)
+    assert history.steps == 12 and len(history.extras["monitor"]["grad_norm"]) == 12
+    assert history.config["num_classes"] == 2 and history.config["experiment"] == "toy"
+    with pytest.raises(TypeError):
+        doctor(42)
