@@ -129,6 +129,18 @@ def test_gradcheck_and_preflight_pass_a_healthy_model(tiny):
     assert r.exit_code == 0 and "init_loss" in r.output and "overfit" in r.output, r.output
 
 
+def test_doctor_trains_with_instruments_and_prints_findings(tiny, tmp_path):
+    r = invoke("doctor", tiny, "--epochs", "2", "--out", "doctor.json")
+    assert r.exit_code == 0, r.output
+    assert "diagnosis" in r.output
+    history = json.loads((tmp_path / "doctor.json").read_text())["runs"][0]["history"]
+    assert history["extras"]["monitor"]["grad_norm"]
+    # a learning rate far too high is named as such
+    r = invoke("doctor", tiny, "--epochs", "2", "--lr", "50", "--optimizer", "sgd")
+    assert r.exit_code == 0, r.output
+    assert "lr_too_high" in r.output
+
+
 def test_playground_writes_a_page_and_tables(tmp_path):
     r = invoke("playground", "--surface", "saddle", "--steps", "60", "--out", str(tmp_path / "p.html"))
     assert r.exit_code == 0, r.output
@@ -143,6 +155,8 @@ def test_demo_writes_a_report_that_renders_offline(tiny, tmp_path):
     groups = [run["group"] for run in record["runs"]]
     assert groups.count("schedules") == 6 and groups.count("optimizers") == 6
     assert record["lr_finder"]["steps_run"] > 0 and record["preflight"]["results"]
+    assert record["diagnosis"]["run"] == record["best_run"] and record["diagnosis"]["findings"]
+    assert set(record["diagnosis"]["per_run"]) == {run["name"] for run in record["runs"]}
     assert {p["surface"] for p in record["playground"]} == {"quadratic", "saddle", "rosenbrock", "beale"}
     pngs = sorted(p.name for p in (tmp_path / "out" / "png").iterdir())
     assert pngs == ["lr_range_test.png", "optimizers_val_loss.png", "playground.png", "schedules_lr.png",

@@ -15,6 +15,7 @@ The built-in checks and where their thresholds come from are in :mod:`trainwise.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -415,7 +416,8 @@ class Run:
         values = values[:, keep]
         if not values.size or not np.isfinite(values).any():
             return None
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a step where every layer is NaN: dropped just below
             per_step = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0)
         per_step = per_step[np.isfinite(per_step)]
         return float(np.median(per_step)) if len(per_step) else None
