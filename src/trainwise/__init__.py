@@ -33,6 +33,7 @@ _EXPORTS = {
     "check_gradients": "gradcheck",
     "Monitor": "monitor",
     "Diagnosis": "diagnose",
+    "Finding": "diagnose",
     "EarlyStopping": "early_stopping",
 }
 
