@@ -114,7 +114,8 @@ def _train_runs(
                 seed=seed,
                 callbacks=[_progress_callback(progress, spec, total)],
             )
-            history.config["experiment"] = experiment.name
+            # what the doctor needs to compare the first loss with ln(C): History.diagnose() reads it from config
+            history.config.update(experiment=experiment.name, task=experiment.task, num_classes=experiment.num_classes)
             runs[spec] = history
     return runs
 

@@ -42,8 +42,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,6 +51,7 @@ from torch import nn
 
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
+from trainwise.restore import borrowed
 from trainwise.training import Callback, TrainState, _applied_hparams
 
 __all__ = ["Monitor", "DEFAULT_EVERY", "RECORD_VERSION", "ACTIVATION_KINDS", "is_measured_step"]
@@ -526,7 +526,7 @@ class Monitor(Callback):
 
             return hook
 
-        with _restored(model):
+        with borrowed(model):  # the replay leaves no trace: weights, buffers, modes, RNG states
             handles = [m.register_forward_hook(watch(n)) for n, m in leaves]
             try:
                 with torch.no_grad():
@@ -717,17 +717,3 @@ def _loss_value(loss: Any) -> float:
     if isinstance(loss, bool) or not isinstance(loss, (int, float)):
         raise TypeError(f"loss must be a number or a scalar tensor, got {type(loss).__name__}")
     return float(loss)
-
-
-@contextmanager
-def _restored(model: nn.Module) -> Iterator[None]:
-    """Run a replay without leaving a trace: torch RNG states and every buffer come back as they were."""
-    devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    with torch.random.fork_rng(devices=devices):
-        try:
-            yield
-        finally:
-            with torch.no_grad():
-                for buffer, saved in buffers:
-                    buffer.copy_(saved)

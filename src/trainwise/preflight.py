@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainwise.batches import batch_size, forward, split_batch, to_device
-from trainwise.restore import borrowed
+from trainwise.restore import borrowed, loader_generators
 
 __all__ = ["preflight", "PreflightReport", "CheckResult", "Check", "PreflightContext", "CHECKS", "register_check",
            "TASKS", "VERDICTS"]
@@ -678,10 +678,7 @@ def preflight(
 
     # Checks only ever touch deep copies of the model; reading the data advances the global RNGs and a loader's
     # own generator, which are put back on exit.
-    loader_rngs = [g for g in (getattr(data, "generator", None), getattr(getattr(data, "sampler", None),
-                                                                          "generator", None))
-                   if isinstance(g, torch.Generator)]
-    with borrowed(None, generators=loader_rngs):
+    with borrowed(None, generators=loader_generators(data)):
         torch.manual_seed(seed)
         device = next((p.device for p in model.parameters()), None)
         inputs, target = _collect(data, batch_fn, device)
