@@ -367,6 +367,7 @@ def test_lr_auto_runs_the_range_test_then_one_cycle_at_its_suggestion():
     auto = fit(_model(), _mse, loader, val_loader=_loader(shuffle=False), epochs=3, lr="auto", optimizer="adam", seed=0)
     chosen = auto.config["lr"]
     assert auto.config["lr_source"] == "auto" and chosen == auto.extras["lr_finder"]["suggestion"]
+    assert auto.extras["lr_finder"]["loss_kind"] == "train_fixed_batch"  # never labelled a validation curve
     assert 1e-7 < chosen < 10
     assert auto.config["range_test_steps"] > 10 and auto.elapsed_s >= auto.config["range_test_s"] > 0
     # what happens after the range test is exactly an explicit one-cycle run at that LR: the test left no trace
@@ -413,7 +414,7 @@ def test_lr_auto_reads_a_training_batch_not_the_validation_data():
     val = _CountingLoader(_loader(shuffle=False))
     h = fit(_model(), _mse, _loader(), val_loader=val, epochs=2, lr="auto", optimizer="adam", seed=0)
     assert val.passes == 2  # one per epoch's validation, none by the range test
-    assert h.extras["lr_finder"]["loss_kind"] == "val"  # find_lr's fixed-batch mode, fed with the training loader
+    assert h.extras["lr_finder"]["loss_kind"] == "train_fixed_batch"  # find_lr's fixed-batch mode on training data
     assert len(h.extras["lr_finder"]["train_losses"]) == h.extras["lr_finder"]["steps_run"]
 
 

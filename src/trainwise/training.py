@@ -16,6 +16,7 @@ Every callback receives the same :class:`TrainState`; a callback stops training 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -456,6 +457,8 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
         )
     for group, value in zip(opt.param_groups, result.group_lrs()):
         group["lr"] = value
+    # find_lr calls a curve read on held-aside batches "val"; here the batch is a training batch, and says so
+    result = dataclasses.replace(result, loss_kind="train_fixed_batch")
     return result.suggestion, schedule if schedule is not None else "onecycle", result, seconds, steps
 
 

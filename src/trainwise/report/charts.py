@@ -15,6 +15,8 @@ from typing import Any
 __all__ = ["schedule_traces", "write_line_chart", "write_range_test_plot", "runs_record", "write_runs", "read_runs"]
 
 _RUNS_FORMAT = 1
+# how an LR range test read its curve (LRFinderResult.loss_kind) -> the y-axis label
+_LOSS_LABELS = {"train": "training loss", "val": "validation loss", "train_fixed_batch": "loss on a fixed training batch"}
 
 
 def schedule_traces(schedules: Mapping[str, Any], total_steps: int) -> dict[str, list[float]]:
@@ -165,7 +167,7 @@ def write_range_test_plot(result: Mapping[str, Any], path: str | Path) -> Path:
     if y_range:
         ax.set_ylim(*y_range)
     ax.set_xlabel("learning rate")
-    ax.set_ylabel("validation loss" if result.get("loss_kind") == "val" else "training loss")
+    ax.set_ylabel(_LOSS_LABELS.get(result.get("loss_kind"), "training loss"))
     ax.set_title("LR range test")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

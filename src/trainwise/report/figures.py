@@ -116,9 +116,9 @@ def range_test_figure(result: Mapping[str, Any], *, title: str = "LR range test"
                     "color": _PALETTE[(i + 1) % len(_PALETTE)], "line": {"width": 1, "color": "black"}},
         ))
     fig.update_xaxes(title_text="learning rate", type="log")
-    from trainwise.report.charts import loss_axis_range
+    from trainwise.report.charts import _LOSS_LABELS, loss_axis_range
 
-    y_label = "validation loss" if result.get("loss_kind") == "val" else "training loss"
+    y_label = _LOSS_LABELS.get(result.get("loss_kind"), "training loss")
     fig.update_yaxes(title_text=y_label, range=loss_axis_range(result["smoothed"]))
     return _layout(fig, title)
 
