@@ -13,10 +13,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trainwise import schedules as S
+from trainwise.diagnose import diagnose
 from trainwise.experiments import Experiment, load_experiment
+from trainwise.gradcheck import check_gradients
 from trainwise.history import History
 from trainwise.lr_finder import find_lr
+from trainwise.monitor import Monitor
 from trainwise.optimizers import make_optimizer
+from trainwise.playground import run_playground
+from trainwise.preflight import preflight
 from trainwise.training import Callback, fit
 
 __all__ = ["run_demo", "DEMO_OPTIMIZERS", "seed001_custom"]
@@ -83,9 +88,6 @@ def run_demo(
     diagnoses: dict[str, Any] = {}
 
     def train(label: str, group: str, *, optimizer: str, lr: float, schedule: Any, n_epochs: int) -> History:
-        from trainwise.diagnose import diagnose
-        from trainwise.monitor import Monitor
-
         train_loader, val_loader = exp.loaders(seed=seed)
         callbacks = list(progress(label, n_epochs * len(train_loader))) if progress else []
         history = fit(
@@ -100,9 +102,6 @@ def run_demo(
 
     # 0. Seed 002's checks before training: pre-flight sanity checks and a gradient check.
     def checks():
-        from trainwise.gradcheck import check_gradients
-        from trainwise.preflight import preflight
-
         report = preflight(exp.make_model(seed), exp.loss_fn, exp.loaders(seed=seed)[0], task=exp.task,
                            num_classes=exp.num_classes, weight_decay=1e-3, seed=seed)
         grads = check_gradients(exp.make_model(seed), exp.loss_fn, exp.sample_batch(8), seed=seed)
@@ -161,8 +160,6 @@ def run_demo(
     record["optimizer_lrs"] = stages.run("optimizers", optimizer_runs)
 
     # 4. Seed 002's animations: the same optimizers on 2-D surfaces.
-    from trainwise.playground import run_playground
-
     record["playground"] = [r.to_dict() for r in stages.run("playground", lambda: run_playground())]
     record["timings"] = dict(stages.seconds)
     record["best_run"] = _best_run(record)
