@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     "fit": "training",
+    "fit_experiment": "training",
     "evaluate": "training",
     "Callback": "training",
     "TrainState": "training",

@@ -93,30 +93,18 @@ def _train_runs(
     seed: int,
 ) -> dict[str, Any]:
     """Train ``experiment`` once per schedule spec, from the same initial weights and seed."""
-    from trainwise.training import fit
+    from trainwise.training import fit_experiment
 
     epochs = epochs or experiment.epochs
+    steps = epochs * len(experiment.loaders(batch_size=batch_size, seed=seed)[0])
     runs = {}
     with _progress() as progress:
         for spec in schedules:
-            train_loader, val_loader = experiment.loaders(batch_size=batch_size, seed=seed)
-            total = epochs * len(train_loader)
-            history = fit(
-                experiment.make_model(seed),
-                experiment.loss_fn,
-                train_loader,
-                val_loader=val_loader,
-                epochs=epochs,
-                optimizer=optimizer or experiment.optimizer,
-                lr=lr or experiment.lr,
+            runs[spec] = fit_experiment(
+                experiment, seed=seed, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
                 schedule=None if spec in ("none", "constant") else spec,
-                metric=experiment.metric,
-                seed=seed,
-                callbacks=[_progress_callback(progress, spec, total)],
+                callbacks=[_progress_callback(progress, spec, steps)],
             )
-            # what the doctor needs to compare the first loss with ln(C): History.diagnose() reads it from config
-            history.config.update(experiment=experiment.name, task=experiment.task, num_classes=experiment.num_classes)
-            runs[spec] = history
     return runs
 
 

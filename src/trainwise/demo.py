@@ -22,7 +22,7 @@ from trainwise.monitor import Monitor
 from trainwise.optimizers import make_optimizer
 from trainwise.playground import run_playground
 from trainwise.preflight import preflight
-from trainwise.training import Callback, fit
+from trainwise.training import Callback, fit_experiment
 
 __all__ = ["run_demo", "DEMO_OPTIMIZERS", "seed001_custom"]
 
@@ -86,16 +86,14 @@ def run_demo(
     }
 
     diagnoses: dict[str, Any] = {}
+    steps_per_epoch = len(exp.loaders(seed=seed)[0])
 
     def train(label: str, group: str, *, optimizer: str, lr: float, schedule: Any, n_epochs: int) -> History:
-        train_loader, val_loader = exp.loaders(seed=seed)
-        callbacks = list(progress(label, n_epochs * len(train_loader))) if progress else []
-        history = fit(
-            exp.make_model(seed), exp.loss_fn, train_loader, val_loader=val_loader, epochs=n_epochs,
-            optimizer=optimizer, lr=lr, schedule=schedule, metric=exp.metric, seed=seed,
+        callbacks = list(progress(label, n_epochs * steps_per_epoch)) if progress else []
+        history = fit_experiment(
+            exp, seed=seed, epochs=n_epochs, optimizer=optimizer, lr=lr, schedule=schedule,
             callbacks=[Monitor(), *callbacks],  # the doctor's instruments, on every run (default cadence: cheap)
         )
-        history.config.update(experiment=exp.name, task=exp.task, num_classes=exp.num_classes)
         diagnoses[label] = diagnose(history)
         record["runs"].append({"name": label, "group": group, "lr": lr, "history": history.to_dict()})
         return history
@@ -122,7 +120,6 @@ def run_demo(
     record["chosen_lr"] = {"lr": lr, "source": "range test" if finder.suggestion is not None else "experiment default"}
 
     # 2. Seed 001: one model and seed, six schedules.
-    steps_per_epoch = len(exp.loaders(seed=seed)[0])
     total = epochs * steps_per_epoch
     bounds = finder.cyclic_bounds() or (lr / 10, lr)
     policies = {

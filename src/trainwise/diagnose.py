@@ -271,24 +271,12 @@ def doctor(
     """
     from trainwise.experiments import load_experiment
     from trainwise.monitor import DEFAULT_EVERY, Monitor
-    from trainwise.training import fit
+    from trainwise.training import fit_experiment
 
-    exp = load_experiment(experiment)
-    train_loader, val_loader = exp.loaders(batch_size=batch_size, seed=seed)
-    history = fit(
-        exp.make_model(seed),
-        exp.loss_fn,
-        train_loader,
-        val_loader=val_loader,
-        epochs=epochs or exp.epochs,
-        optimizer=optimizer or exp.optimizer,
-        lr=lr or exp.lr,
-        schedule=schedule,
-        metric=exp.metric,
-        seed=seed,
-        callbacks=[Monitor(every=every or DEFAULT_EVERY), *callbacks],
+    history = fit_experiment(
+        load_experiment(experiment), seed=seed, epochs=epochs, lr=lr, optimizer=optimizer, batch_size=batch_size,
+        schedule=schedule, callbacks=[Monitor(every=every or DEFAULT_EVERY), *callbacks],
     )
-    history.config.update(experiment=exp.name, task=exp.task, num_classes=exp.num_classes)
     return history, diagnose(history)
 
 

@@ -34,7 +34,10 @@ from trainwise.batches import batch_size, forward, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
 
-__all__ = ["Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "evaluate"]
+__all__ = [
+    "Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "fit_experiment",
+    "evaluate",
+]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -327,6 +330,30 @@ def fit(
     else:
         history.status, history.stop_reason = "completed", f"completed {epochs} epochs"
     emit("on_fit_end")
+    return history
+
+
+def fit_experiment(
+    experiment: Any,
+    *,
+    seed: int = 0,
+    epochs: int | None = None,
+    lr: float | str | None = None,
+    optimizer: str | None = None,
+    batch_size: int | None = None,
+    schedule: Any = None,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """:func:`fit` on an :class:`~trainwise.experiments.Experiment`: its model (seeded), loss, loaders and metric,
+    with its defaults for every option left ``None``. ``history.config`` also gets the experiment's name, task and
+    number of classes, which the doctor reads (the first loss against ``ln(C)``)."""
+    train_loader, val_loader = experiment.loaders(batch_size=batch_size, seed=seed)
+    history = fit(
+        experiment.make_model(seed), experiment.loss_fn, train_loader, val_loader=val_loader,
+        epochs=epochs or experiment.epochs, optimizer=optimizer or experiment.optimizer, lr=lr or experiment.lr,
+        schedule=schedule, metric=experiment.metric, seed=seed, callbacks=callbacks,
+    )
+    history.config.update(experiment=experiment.name, task=experiment.task, num_classes=experiment.num_classes)
     return history
 
 
