@@ -202,6 +202,67 @@ def test_validation_worse_than_untrained_while_training_improves_is_unrepresenta
     assert "unrepresentative_validation" in names and "overfitting" not in names
 
 
+def _inputs(shift, spread, n_train=700, n_val=700, features=10):
+    return {"train_samples": n_train, "val_samples": n_val, "features": features, "mean_shift": shift,
+            "spread_ratio": spread, "mean_shift_noise": 0.674 * math.sqrt(1 / n_train + 1 / n_val),
+            "log_spread_noise": 0.674 * math.sqrt(0.5 / n_train + 0.5 / n_val)}  # fmt: skip
+
+
+@pytest.mark.parametrize("shift, spread, found", [(2.0, 1.0, True), (0.0, 2.0, True), (0.0, 0.5, True),
+                                                  (0.3, 1.2, False), (0.05, 0.98, False)])  # fmt: skip
+def test_validation_inputs_unlike_the_training_inputs_are_unrepresentative(shift, spread, found):
+    # a validation set drawn from another distribution is read off its inputs, even when its loss looks like
+    # overfitting (improves, then worsens)
+    train = [1.0, 0.7, 0.5, 0.4, 0.3, 0.25, 0.2, 0.18]
+    val = [0.9, 0.7, 0.6, 0.62, 0.7, 0.8, 0.9, 1.0]
+    record = _record()
+    record["inputs"] = _inputs(shift, spread)
+    d = diagnose(_with(record, _history(_decay(160), train=train, val=val)))
+    assert ("unrepresentative_validation" in d.names) is found
+    if found:
+        f = d["unrepresentative_validation"]
+        assert f.evidence["input_mean_shift"] == shift and f.evidence["input_spread_ratio"] == spread
+        assert ("overfitting", "unrepresentative_validation") in {(g.name, by) for g, by in d.suppressed}
+    else:
+        assert "overfitting" in d.names
+
+
+def test_an_input_shift_within_a_small_validation_set_s_noise_is_not_flagged():
+    # 12 validation samples: a median shift of 0.6 training std is within 5 noise widths (5 * 0.674 * 0.29 = 0.98)
+    record = _record()
+    record["inputs"] = _inputs(0.6, 1.0, n_val=12)
+    assert "unrepresentative_validation" not in _names(_with(record, _history(_decay())))
+    record["inputs"] = _inputs(0.6, 1.0, n_val=500)
+    assert "unrepresentative_validation" in _names(_with(record, _history(_decay())))
+
+
+def test_relus_knocked_dead_by_large_steps_are_lr_too_high_not_dead_relu():
+    dying = {"1": ("relu", {"dead_frac": [0.0, 0.0, 0.1, 0.3, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8]}, 64)}
+    big = {"0.weight": ([1.0] * 10, [5.0] * 10, [0.05] * 10)}
+    d = diagnose(_with(_record(modules=dying, weights=big), _history(_decay())))
+    f = d["lr_too_high"]
+    assert f.evidence["module"] == "1" and f.evidence["dead_before"] == 0.0 and f.evidence["dead_after"] == 0.8
+    assert ("dead_relu", "lr_too_high") in {(g.name, by) for g, by in d.suppressed}
+    # the same deaths under steps of the seeds' ~1e-3: the ReLUs are the finding, not the LR
+    small = {"0.weight": ([1.0] * 10, [5.0] * 10, [1e-3] * 10)}
+    assert _names(_with(_record(modules=dying, weights=small), _history(_decay()))) == {"dead_relu"}
+    # units dead from the first step (a negative bias) were not killed by the steps
+    born_dead = {"1": ("relu", {"dead_frac": [0.9] * 10}, 64)}
+    assert _names(_with(_record(modules=born_dead, weights=big), _history(_decay()))) == {"dead_relu"}
+
+
+def test_validation_that_stops_improving_at_a_constant_lr_is_a_plateau():
+    train = [1.0, 0.7, 0.6, 0.55, 0.5, 0.47, 0.45, 0.43, 0.42, 0.41]
+    val = [0.9, 0.7, 0.6, 0.55, 0.5, 0.52, 0.48, 0.5, 0.49, 0.53]  # best 0.48 at epoch 6, not beaten since
+    losses = np.interp(np.linspace(0, 9, 300), np.arange(10), train)
+    d = diagnose(_history(losses, train=train, val=val, lrs=[1e-2] * 300))
+    assert d.names == ["plateau"] and d["plateau"].epochs == (6, 9)
+    assert d["plateau"].evidence["best_val_loss"] == 0.48
+    improving = [0.9, 0.7, 0.6, 0.55, 0.5, 0.48, 0.47, 0.46, 0.45, 0.44]
+    assert "plateau" not in _names(_history(losses, train=train, val=improving, lrs=[1e-2] * 300))
+    assert "plateau" not in _names(_history(losses, train=train, val=val, lrs=np.linspace(1e-2, 1e-4, 300)))
+
+
 def test_a_stalled_loss_at_a_constant_lr_is_a_plateau():
     losses = list(_decay(60, rate=0.1, floor=0.5)) + list(0.5 * (1 + 0.02 * np.random.default_rng(0).standard_normal(140)))
     h = _history(losses, lrs=[1e-2] * 200)
@@ -351,16 +412,18 @@ def test_a_check_returning_something_else_is_a_type_error():
 def test_a_diagnosis_renders_as_text_dict_and_rows():
     train = [1.0, 0.6, 0.4, 0.3, 0.2, 0.12, 0.08, 0.05]
     val = [1.0, 0.7, 0.55, 0.5, 0.52, 0.58, 0.66, 0.75]
-    h = _history(list(_decay(100)) + [math.nan], train=train, val=val, status="diverged")
+    h = _history([25.0] * 5 + list(_decay(95)) + [math.nan], train=train, val=val, status="diverged", num_classes=10)
     d = diagnose(h)
-    assert d.names[0] == "lr_too_high"  # errors first
+    assert d.names == ["lr_too_high", "bad_initialization"]  # errors first
     text = str(d)
-    assert "problems found" in text and "[error] lr_too_high" in text and "fix: Lower the learning rate" in text
+    assert "2 problems found" in text and "[error] lr_too_high" in text and "fix: Lower the learning rate" in text
+    # the validation rise is not read as overfitting when the steps are too large to settle
+    assert "(also overfitting, explained by lr_too_high)" in text
     data = json.loads(json.dumps(d.to_dict(), allow_nan=False))
     assert [f["name"] for f in data["findings"]] == d.names
     rows = d.to_rows()
     assert set(rows[0]) == {"severity", "name", "message", "evidence", "fix"} and "step=100" in rows[0]["evidence"]
-    assert "overfitting" in d and "plateau" not in d and len(d) == len(list(d))
+    assert "bad_initialization" in d and "plateau" not in d and len(d) == len(list(d))
     with pytest.raises(KeyError, match="no finding named 'plateau'"):
         d["plateau"]
 

@@ -23,6 +23,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
   each other are close; above half of ``ln(C)`` is poor; improving under 5% while the LR anneals is at capacity;
+* validation inputs whose per-feature means moved by half a training standard deviation (a "medium" effect size)
+  or whose spread changed 1.5x, medians over features and five times beyond what sampling alone would give,
+  come from another distribution;
 * activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
   within about 2.5x), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
@@ -50,6 +53,7 @@ __all__: list[str] = []  # everything here is reached through trainwise.diagnose
 UPDATE_RATIO_TARGET = 1e-3
 UPDATE_RATIO_LOW = UPDATE_RATIO_TARGET / 10
 UPDATE_RATIO_HIGH = UPDATE_RATIO_TARGET * 100
+UPDATE_RATIO_KILLING = UPDATE_RATIO_TARGET * 10
 CLIMB_BACK = 0.2
 ABOVE_CHANCE = 0.1
 INITIAL_LOSS_FACTOR = 2.0
@@ -68,6 +72,9 @@ PLATEAU_SHARE = 0.02
 ANNEAL_GAIN = 0.05
 CLOSE_GAP = 0.1
 POOR_FRACTION = 0.5
+INPUT_SHIFT = 0.5
+INPUT_SPREAD = 1.5
+NOISE_WIDTHS = 5.0
 
 
 # -- the checks ------------------------------------------------------------------------------------------------
@@ -126,6 +133,15 @@ def _lr_too_high(run: Run) -> Verdict | None:
     if ratio is not None and ratio > UPDATE_RATIO_HIGH:
         return Verdict(f"each step changes the weights by {ratio:.2g} of their norm (the seeds' target is ~1e-3)",
                        {"update_ratio": ratio})  # fmt: skip
+    killed = _units_killed(run)
+    if killed is not None and ratio is not None and ratio > UPDATE_RATIO_KILLING:
+        name, before, after, step = killed
+        return Verdict(
+            f"steps that change the weights by {ratio:.2g} of their norm (over 10x the seeds' ~1e-3) knocked "
+            f"ReLU {name!r} from {before:.0%} to {after:.0%} dead units during training",
+            {"update_ratio": ratio, "module": name, "dead_before": before, "dead_after": after},
+            steps=(0, step),
+        )
     return None
 
 
@@ -203,7 +219,8 @@ def _batch_too_small(run: Run) -> Verdict | None:
     severity="warning",
     fix="Regularize (weight decay, dropout, data augmentation), get more data or a smaller model, or stop at the "
     "best epoch (trainwise.EarlyStopping restores it).",
-    explained_by=("unrepresentative_validation",),
+    # a validation loss that bounces up under steps that are too large is the LR's noise, not memorization
+    explained_by=("unrepresentative_validation", "lr_too_high"),
 )
 def _overfitting(run: Run) -> Verdict | None:
     """Validation loss turned up (or stopped improving while the training loss halved) after its best epoch."""
@@ -281,9 +298,23 @@ def _underfitting(run: Run) -> Verdict | None:
     explained_by=("lr_too_high", "exploding_gradients"),
 )
 def _unrepresentative_validation(run: Run) -> Verdict | None:
-    """Validation loss far below training (under half); ending above twice the untrained loss while training
-    halved (worse than not training at all: the validation inputs are unlike the training ones); or, once the LR
-    is annealed (at a high LR the weights themselves jitter), jumping three times more than training."""
+    """Validation inputs distributed unlike the training inputs (means moved by half a training standard
+    deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise); validation loss
+    far below training (under half); ending above twice the untrained loss while training halved (worse than not
+    training at all); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
+    times more than training."""
+    inputs = (run.monitor or {}).get("inputs")
+    if inputs:
+        shift, spread = inputs["mean_shift"], inputs["spread_ratio"]
+        moved = shift > max(INPUT_SHIFT, NOISE_WIDTHS * inputs["mean_shift_noise"])
+        scaled = abs(math.log(spread)) > max(math.log(INPUT_SPREAD), NOISE_WIDTHS * inputs["log_spread_noise"])
+        if moved or scaled:
+            return Verdict(
+                f"the validation inputs are not distributed like the training inputs: their means sit {shift:.2g} "
+                f"training standard deviations away and their spread is {spread:.2g}x (medians over "
+                f"{inputs['features']} input features)",
+                {"input_mean_shift": shift, "input_spread_ratio": spread, "val_samples": inputs["val_samples"]},
+            )
     train, val = run.train, run.val
     ok = np.isfinite(train) & np.isfinite(val)
     if len(val) < 3 or not ok.all() or (train <= 0).any() or (val <= 0).any():
@@ -374,6 +405,7 @@ def _exploding_gradients(run: Run) -> Verdict | None:
     severity="warning",
     fix="Lower the learning rate, start biases at zero (not negative), use He initialization, or switch to "
     "LeakyReLU/GELU so units that go negative can come back.",
+    explained_by=("lr_too_high",),  # units knocked dead by steps that are too large: the LR is the cause
 )
 def _dead_relu(run: Run) -> Verdict | None:
     """More than half of a ReLU layer's units output 0 for every sample of the batch, on most measured steps."""
@@ -454,16 +486,30 @@ def _bad_initialization(run: Run) -> Verdict | None:
                   "bad_initialization", "saturated_activations", "unrepresentative_validation"),  # fmt: skip
 )
 def _plateau(run: Run) -> Verdict | None:
-    """The training loss stopped improving (the last quarter made under 2% of the progress) at an undecayed LR."""
+    """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress),
+    or the validation loss did not improve in the last quarter of the epochs (what ReduceLROnPlateau watches)."""
     if run.annealed:
         return None
     shape = _progress(run.curve("train"))
-    if shape is None or shape["fraction"] <= 0 or shape["share"] > PLATEAU_SHARE:
+    if shape is not None and shape["fraction"] > 0 and shape["share"] <= PLATEAU_SHARE:
+        return Verdict(
+            f"the training loss has stopped improving (the last quarter made {max(shape['share'], 0):.0%} of the "
+            f"progress) while the learning rate is still at its peak",
+            {"last_quarter_share": shape["share"], "final_loss": shape["final"]},
+        )
+    val = run.val
+    if len(val) < 8 or not np.isfinite(val).all():
         return None
+    tail = len(val) // 4
+    before, after = float(np.min(val[:-tail])), float(np.min(val[-tail:]))
+    if after < before or val[0] - before <= 3 * _epoch_noise(val):  # still improving, or never did (not a plateau)
+        return None
+    best = int(np.argmin(val[:-tail]))
     return Verdict(
-        f"the training loss has stopped improving (the last quarter made {max(shape['share'], 0):.0%} of the "
-        f"progress) while the learning rate is still at its peak",
-        {"last_quarter_share": shape["share"], "final_loss": shape["final"]},
+        f"the validation loss has not improved on {before:.3g} (epoch {best}) in the last {tail} epochs (best "
+        f"{after:.3g}) while the learning rate is still at its peak",
+        {"best_val_loss": before, "best_recent_val_loss": after, "epochs_without_improvement": len(val) - 1 - best},
+        epochs=(best, len(val) - 1),
     )
 
 
@@ -488,6 +534,22 @@ def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
         "steady": bool(at - values[-1] > 3 * _epoch_noise(values)),
         "final": float(values[-1]),
     }
+
+
+def _units_killed(run: Run) -> tuple[str, float, float, int] | None:
+    """The ReLU layer whose units were alive at the first measured step (under a quarter dead on a whole batch)
+    and mostly dead (over half, median) over the second half of the measured steps: ``(name, dead at the start,
+    dead later, first step of the later half)``, the layer that died the most; ``None`` if none did."""
+    worst = None
+    for name, stats in run.modules("relu"):
+        usable = np.flatnonzero(np.isfinite(stats["dead_frac"]) & (stats["positions"] >= MIN_POSITIONS_FOR_DEAD))
+        if len(usable) < 4:
+            continue
+        dead = stats["dead_frac"][usable]
+        before, after = float(dead[0]), float(np.median(dead[len(dead) // 2 :]))
+        if before < DEAD_FRACTION / 2 and after > DEAD_FRACTION and (worst is None or after - before > worst[2] - worst[1]):
+            worst = (name, before, after, int(run.activation_steps[usable[len(dead) // 2]]))
+    return worst
 
 
 def _depth_gradient_ratio(run: Run) -> tuple[float, str, str] | None:

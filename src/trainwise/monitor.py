@@ -21,6 +21,11 @@ What is measured, and when (``step`` counts optimizer updates already applied, f
   weights), the fraction of exact zeros and of dead units (ReLU family: units whose output is 0 for every
   sample and position of the batch), the fraction of saturated outputs (tanh ``|y| > 0.99``; sigmoid
   ``y < 0.01`` or ``y > 0.99``) and of non-finite outputs.
+* the model's inputs (its first floating-point argument, per feature): on measured steps in training, and
+  on the first validation pass (``on_validation_start``/``end`` inside ``fit``; :meth:`Monitor.validating`
+  in your own loop). When monitoring ends, ``record["inputs"]`` compares them
+  (:func:`trainwise.inputs.compare_inputs`): how far the validation inputs' means moved, in training standard
+  deviations, and how much wider they spread.
 * on histogram steps (every ``histogram_every``-th step, from 0): ``np.histogram`` counts of each hooked
   module's output and of each weight's ``log10 |gradient|``, with the fixed bin edges in the record.
 
@@ -42,7 +47,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -51,6 +57,7 @@ from torch import nn
 
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
+from trainwise.inputs import InputMoments, compare_inputs, first_float_tensor
 from trainwise.restore import borrowed
 from trainwise.training import Callback, TrainState, _applied_hparams
 
@@ -181,6 +188,8 @@ class Monitor(Callback):
         self._params: list[nn.Parameter] = []
         self._modules: dict[str, tuple[nn.Module, str]] = {}
         self._seconds = 0.0
+        self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
+        self._val_handle: Any = None
 
     # -- the record --------------------------------------------------------------------------------------
     @property
@@ -236,6 +245,7 @@ class Monitor(Callback):
         self._previous_grads = None
         self._samples = 0
         self._seconds = 0.0
+        self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
         self._active = True
         self._arm()
         return self
@@ -341,12 +351,26 @@ class Monitor(Callback):
         self._locate(inputs, self._step)
         return self._record["nonfinite"]
 
+    @contextmanager
+    def validating(self) -> Iterator[Monitor]:
+        """In your own loop, run the validation pass inside this block: the monitor reads the inputs the model
+        is given there (the first pass is enough; later blocks read nothing) to compare them with the training
+        inputs. Inside ``fit`` the validation events do this."""
+        self._require_active("validating")
+        self._watch_validation()
+        try:
+            yield self
+        finally:
+            self._unwatch_validation()
+
     def close(self) -> None:
         """Stop monitoring: remove every hook and drop the weight snapshot. Safe to call twice."""
         self._disarm()
+        self._unwatch_validation()
         self._snapshot = self._previous_grads = None
         if self._active:
             self._record["seconds"] = self._seconds
+            self._record["inputs"] = compare_inputs(self._train_inputs, self._val_inputs)
         if self._active and not self._in_fit and self._history.status == "running":
             losses = self._history.losses
             self._history.status = "completed" if all(map(math.isfinite, losses)) else "diverged"
@@ -376,6 +400,12 @@ class Monitor(Callback):
     def on_after_step(self, state: TrainState) -> None:
         self.after_step()
 
+    def on_validation_start(self, state: TrainState) -> None:
+        self._watch_validation()
+
+    def on_validation_end(self, state: TrainState) -> None:
+        self._unwatch_validation()
+
     def on_fit_end(self, state: TrainState) -> None:
         try:
             if state.history.status == "diverged" and state.inputs is not None and self._record["nonfinite"] is None:
@@ -393,7 +423,11 @@ class Monitor(Callback):
 
     def _arm(self) -> None:
         """Register the forward hooks when the coming step is measured."""
-        if self._handles or not self._modules or not is_measured_step(self._step, self.every):
+        if self._handles or not is_measured_step(self._step, self.every):
+            return
+        hook = self._input_hook(self._train_inputs, training=True)
+        self._handles.append(self._model.register_forward_pre_hook(hook, with_kwargs=True))
+        if not self._modules:
             return
         self._captured = {}
         histogram = self.histograms and self._step % self.histogram_every == 0
@@ -404,6 +438,27 @@ class Monitor(Callback):
         for handle in self._handles:
             handle.remove()
         self._handles = []
+
+    def _watch_validation(self) -> None:
+        if self._val_handle is None and not self._val_inputs.count:
+            hook = self._input_hook(self._val_inputs, training=False)
+            self._val_handle = self._model.register_forward_pre_hook(hook, with_kwargs=True)
+
+    def _unwatch_validation(self) -> None:
+        if self._val_handle is not None:
+            self._val_handle.remove()
+            self._val_handle = None
+
+    def _input_hook(self, moments: InputMoments, *, training: bool) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            if training and not module.training:
+                return
+            started = time.perf_counter()
+            with torch.no_grad():
+                moments.add(first_float_tensor(args, kwargs))
+            self._seconds += time.perf_counter() - started
+
+        return hook
 
     def _stats_hook(self, name: str, kind: str, histogram: bool) -> Callable[..., None]:
         def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
@@ -588,6 +643,7 @@ def _empty_record(monitor: Monitor) -> dict[str, Any]:
         "seconds": 0.0,
         "grad_norm": [],
         "nonfinite": None,
+        "inputs": None,
         "agreement": {"steps": [], "cosine": []},
         "params": {
             "steps": [],

@@ -1,0 +1,139 @@
+"""Are the validation inputs distributed like the training inputs? Running per-feature moments of what a model
+is fed, and their comparison.
+
+A validation set drawn from another distribution (shifted, wider, noisier inputs; another preprocessing) makes
+every validation number misleading, and from the loss curves alone it looks like overfitting: validation first
+improves, then worsens. The inputs say it directly. :class:`InputMoments` accumulates, per feature (each value
+of a flattened sample), the count, sum and sum of squares of a model's first floating-point input;
+:func:`compare_inputs` reduces two of them to two scale-free numbers:
+
+* ``mean_shift``: the median over features of ``|mean_val - mean_train| / std_train`` (how many training
+  standard deviations the validation inputs moved);
+* ``spread_ratio``: the geometric median over features of ``std_val / std_train`` (how much wider or narrower).
+
+Medians over features keep a few odd features (a near-constant pixel, a heavy tail) from deciding. The
+standard errors that sampling alone would give (``1/n`` terms of both sets) come with them, so a reader can
+tell a real shift from a small validation set's noise. :class:`~trainwise.monitor.Monitor` feeds the training
+inputs of its measured steps and the first validation pass into these; ``trainwise.diagnose`` reads the result.
+
+Torch and scipy have no running per-feature moments of a stream of batches: this is that, in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["InputMoments", "compare_inputs", "first_float_tensor", "MAX_FEATURES"]
+
+MAX_FEATURES = 4096
+"""Samples with more values than this (images, long sequences) are read at every k-th value: the moments of
+4096 evenly spread positions describe the distribution as well and keep the cost flat."""
+
+
+class InputMoments:
+    """Per-feature count, sum and sum of squares of the batches given to :meth:`add` (float64, on their device).
+
+    >>> m = InputMoments()
+    >>> m.add(torch.tensor([[1.0, 10.0], [3.0, 10.0]]))
+    >>> m.count, m.mean().tolist(), m.std().tolist()
+    (2, [2.0, 10.0], [1.0, 0.0])
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._sum: torch.Tensor | None = None
+        self._squares: torch.Tensor | None = None
+        self._width: int | None = None  # values per sample before striding: batches of another width are skipped
+        self.skipped = 0
+
+    def add(self, batch: torch.Tensor) -> None:
+        """Add a batch ``[samples, ...]`` of floating-point inputs (anything else is ignored)."""
+        if not isinstance(batch, torch.Tensor) or not batch.is_floating_point() or batch.dim() < 1 or not len(batch):
+            return
+        flat = batch.detach().reshape(batch.shape[0], -1)
+        if self._width is None:
+            self._width = flat.shape[1]
+        elif flat.shape[1] != self._width:
+            self.skipped += 1  # variable-length inputs: positions would not line up
+            return
+        stride = math.ceil(flat.shape[1] / MAX_FEATURES)
+        values = flat[:, ::stride].double()
+        values = torch.where(torch.isfinite(values), values, torch.nan)
+        total, squares = values.nansum(0), (values * values).nansum(0)
+        if self._sum is None:
+            self._sum, self._squares = total, squares
+        else:
+            self._sum += total
+            self._squares += squares
+        self.count += flat.shape[0]
+
+    @property
+    def width(self) -> int | None:
+        """Values per sample (before striding); ``None`` before the first batch."""
+        return self._width
+
+    def mean(self) -> np.ndarray:
+        if self._sum is None:
+            return np.array([])
+        return (self._sum / self.count).cpu().numpy()
+
+    def std(self) -> np.ndarray:
+        if self._squares is None:
+            return np.array([])
+        mean = self.mean()
+        return np.sqrt(np.maximum((self._squares / self.count).cpu().numpy() - mean * mean, 0.0))
+
+
+def compare_inputs(train: InputMoments, val: InputMoments) -> dict[str, Any] | None:
+    """``mean_shift`` and ``spread_ratio`` of ``val`` against ``train`` (see the module docstring), with the
+    standard error each would have from sampling alone, or ``None`` when either saw under 2 samples, their
+    samples differ in width, or no feature varies in training.
+
+    >>> a, b = InputMoments(), InputMoments()
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a.add(torch.randn(4000, 16, generator=g)); b.add(2 * torch.randn(4000, 16, generator=g) + 1)
+    >>> r = compare_inputs(a, b)
+    >>> round(r["mean_shift"], 1), round(r["spread_ratio"], 1), r["features"]
+    (1.0, 2.0, 16)
+    """
+    if train.count < 2 or val.count < 2 or train.width != val.width:
+        return None
+    mean_t, std_t, mean_v, std_v = train.mean(), train.std(), val.mean(), val.std()
+    # Constant features (blank pixels, padding) have no scale to measure a shift in.
+    varying = np.isfinite(std_t) & (std_t > 1e-6 * max(float(np.nanmax(std_t, initial=0.0)), 1e-30))
+    if not varying.any():
+        return None
+    shift = np.abs(mean_v[varying] - mean_t[varying]) / std_t[varying]
+    log_spread = np.log(np.maximum(std_v[varying], 1e-12 * std_t[varying]) / std_t[varying])
+    n_t, n_v = train.count, val.count
+    return {
+        "train_samples": n_t,
+        "val_samples": n_v,
+        "features": int(varying.sum()),
+        "mean_shift": float(np.median(shift)),
+        "spread_ratio": float(np.exp(np.median(log_spread))),
+        # median |N(0, s^2)| = 0.674 s; a mean's error over std is sqrt(1/n), a log std's sqrt(1/(2n))
+        "mean_shift_noise": 0.674 * math.sqrt(1 / n_t + 1 / n_v),
+        "log_spread_noise": 0.674 * math.sqrt(0.5 / n_t + 0.5 / n_v),
+    }
+
+
+def first_float_tensor(args: Any, kwargs: Mapping[str, Any] | None = None) -> torch.Tensor | None:
+    """The first floating-point tensor among a call's positional then keyword arguments (nested tuples,
+    lists and dicts searched in order); ``None`` if there is none (token ids, say)."""
+    stack: list[Any] = [args, list((kwargs or {}).values())]
+    while stack:
+        obj = stack.pop(0)
+        if isinstance(obj, torch.Tensor):
+            if obj.is_floating_point():
+                return obj
+        elif isinstance(obj, (tuple, list)):
+            stack[0:0] = list(obj)
+        elif isinstance(obj, Mapping):
+            stack[0:0] = list(obj.values())
+    return None

@@ -1,0 +1,172 @@
+"""Validation inputs against training inputs: running per-feature moments, their comparison, and the Monitor
+reading both inside fit and in a user's own loop."""
+
+import doctest
+import importlib
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from trainwise import Monitor, fit
+from trainwise.inputs import MAX_FEATURES, InputMoments, compare_inputs, first_float_tensor
+
+inputs_module = importlib.import_module("trainwise.inputs")
+
+
+def test_module_doctests_pass():
+    assert doctest.testmod(inputs_module).failed == 0
+
+
+def test_moments_over_several_batches_equal_numpy_on_the_whole_set():
+    rng = np.random.default_rng(0)
+    data = rng.normal(3.0, 2.0, (500, 7)).astype(np.float32)
+    m = InputMoments()
+    for chunk in np.array_split(data, 9):
+        m.add(torch.from_numpy(chunk))
+    assert m.count == 500 and m.width == 7
+    np.testing.assert_allclose(m.mean(), data.astype(np.float64).mean(0), rtol=1e-10)
+    np.testing.assert_allclose(m.std(), data.astype(np.float64).std(0), rtol=1e-8)
+
+
+def test_samples_are_flattened_and_wide_ones_read_at_evenly_spread_positions():
+    images = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
+    m = InputMoments()
+    m.add(images)
+    assert m.width == 48 and len(m.mean()) == 48
+    np.testing.assert_allclose(m.mean(), images.reshape(2, -1).double().mean(0).numpy())
+    wide = InputMoments()
+    wide.add(torch.ones(3, 3 * MAX_FEATURES + 5))
+    assert wide.width == 3 * MAX_FEATURES + 5 and len(wide.mean()) <= MAX_FEATURES
+
+
+def test_integers_other_widths_and_empty_batches_are_left_out():
+    m = InputMoments()
+    m.add(torch.randint(0, 10, (8, 4)))  # token ids: no distribution to compare in this sense
+    m.add(torch.empty(0, 4))
+    m.add(None)
+    assert m.count == 0 and m.width is None
+    m.add(torch.randn(8, 4))
+    m.add(torch.randn(8, 5))  # variable-length inputs: positions would not line up
+    assert m.count == 8 and m.skipped == 1
+
+
+def test_non_finite_values_do_not_poison_the_moments():
+    m = InputMoments()
+    m.add(torch.tensor([[1.0, float("nan")], [3.0, 2.0]]))
+    assert np.isfinite(m.mean()).all() and m.mean()[0] == 2.0
+
+
+def _moments(x):
+    m = InputMoments()
+    m.add(torch.as_tensor(x))
+    return m
+
+
+def test_compare_gives_the_median_shift_in_training_stds_and_the_spread_ratio():
+    rng = np.random.default_rng(1)
+    train = rng.standard_normal((3000, 5)) * [1, 2, 3, 4, 5]
+    val = rng.standard_normal((3000, 5)) * [1, 2, 3, 4, 5] * 1.5 + np.array([1, 2, 3, 4, 5]) * 0.8
+    r = compare_inputs(_moments(train), _moments(val))
+    # independent expectation: per feature |mean_v - mean_t| / std_t and std_v / std_t, medians over features
+    shift = np.median(np.abs(val.mean(0) - train.mean(0)) / train.std(0))
+    spread = np.exp(np.median(np.log(val.std(0) / train.std(0))))
+    assert r["mean_shift"] == pytest.approx(shift) and r["spread_ratio"] == pytest.approx(spread)
+    assert r["mean_shift"] == pytest.approx(0.8, abs=0.1) and r["spread_ratio"] == pytest.approx(1.5, abs=0.1)
+    assert r["train_samples"] == r["val_samples"] == 3000 and r["features"] == 5
+
+
+def test_same_distribution_stays_within_the_sampling_noise_it_reports():
+    rng = np.random.default_rng(2)
+    r = compare_inputs(_moments(rng.standard_normal((400, 20))), _moments(rng.standard_normal((100, 20))))
+    assert r["mean_shift"] < 3 * r["mean_shift_noise"]
+    assert abs(np.log(r["spread_ratio"])) < 3 * r["log_spread_noise"]
+
+
+def test_constant_features_are_not_compared_and_nothing_comparable_gives_none():
+    train = np.zeros((50, 3))
+    train[:, 0] = np.arange(50)
+    val = np.ones((50, 3)) * 7  # constant features moved: no training scale to measure them in
+    val[:, 0] = np.arange(50)
+    r = compare_inputs(_moments(train), _moments(val))
+    assert r["features"] == 1 and r["mean_shift"] == 0.0
+    assert compare_inputs(_moments(np.zeros((50, 3))), _moments(val)) is None
+    assert compare_inputs(_moments(train), _moments(np.ones((50, 4)))) is None
+    assert compare_inputs(InputMoments(), _moments(val)) is None
+
+
+def test_the_first_float_tensor_is_found_in_args_kwargs_and_nested_containers():
+    x = torch.randn(2, 3)
+    ids = torch.tensor([1, 2])
+    assert first_float_tensor((ids, x)) is x
+    assert first_float_tensor((), {"input_ids": ids, "features": x}) is x
+    assert first_float_tensor(([ids, {"a": x}],)) is x
+    assert first_float_tensor((ids,), {"n": 3}) is None
+
+
+# -- the Monitor reads both sides ------------------------------------------------------------------------------
+def _loaders(shift=0.0, spread=1.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x, xv = torch.randn(256, 6, generator=g), torch.randn(128, 6, generator=g) * spread + shift
+    y, yv = x.sum(1, keepdim=True), xv.sum(1, keepdim=True)
+    train = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    return train, DataLoader(TensorDataset(xv, yv), batch_size=64)
+
+
+@pytest.mark.parametrize("shift, spread", [(0.0, 1.0), (2.0, 1.0), (0.0, 3.0)])
+def test_inside_fit_the_monitor_compares_validation_inputs_with_training_inputs(shift, spread):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 1))
+    train, val = _loaders(shift, spread)
+    h = fit(model, nn.MSELoss(), train, val_loader=val, epochs=3, lr=1e-2, callbacks=[Monitor(every=4)])
+    r = h.extras["monitor"]["inputs"]
+    assert r["val_samples"] == 128  # the first validation pass only, not once per epoch
+    assert r["train_samples"] == 32 * len([s for s in range(24) if s in (0, 1, 2) or s % 4 == 0])
+    assert r["mean_shift"] == pytest.approx(shift, abs=0.35) and r["spread_ratio"] == pytest.approx(spread, rel=0.25)
+    assert not any(m._forward_pre_hooks for m in model.modules())
+    found = "unrepresentative_validation" in h.diagnose().names
+    assert found is (shift > 0 or spread > 1)
+
+
+def test_in_a_users_loop_validating_reads_the_validation_inputs():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    train, val = _loaders(shift=1.5)
+    with Monitor(model, opt, every=2) as monitor:
+        for x, y in train:
+            loss = nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            monitor.before_step()
+            opt.step()
+            monitor.after_step(loss)
+        model.eval()
+        with torch.no_grad(), monitor.validating():
+            val_loss = float(np.mean([nn.functional.mse_loss(model(x), y).item() for x, y in val]))
+        model(torch.randn(50, 6) - 9.0)  # outside the block: not validation, not read
+        monitor.end_epoch(val_loss=val_loss)
+    r = monitor.record["inputs"]
+    assert r["val_samples"] == 128 and r["mean_shift"] == pytest.approx(1.5, abs=0.35)
+    with pytest.raises(RuntimeError, match="not running"):
+        with monitor.validating():
+            pass
+
+
+def test_eval_mode_forward_passes_in_training_are_not_read_as_training_inputs():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    with Monitor(model, opt) as monitor:
+        model.eval()
+        model(torch.randn(5, 6) + 100)  # an evaluation between steps, outside validating()
+        model.train()
+        loss = model(torch.randn(4, 6)).pow(2).mean()
+        loss.backward()
+        monitor.before_step()
+        opt.step()
+        monitor.after_step(loss)
+    assert monitor.record["inputs"] is None  # no validation pass: nothing to compare
+    assert monitor._train_inputs.count == 4
