@@ -14,6 +14,7 @@ from trainwise.suggest import (
     SUGGESTERS,
     curve_note,
     descent_range,
+    edge,
     min_div10,
     robust,
     steepest,
@@ -119,6 +120,22 @@ def test_curve_notes_for_cut_off_curves() -> None:
     assert robust(LRS, falling) is not None
     early = 2 - np.tanh(X + 8) + np.exp(4 * (X + 1))  # the descent is over before 1e-7
     assert "lower start_lr" in curve_note(LRS, early)
+
+
+def test_edge_is_just_left_of_where_a_flat_curve_turns_up() -> None:
+    # flat at 1 (with noise) up to 1e-2, then rising: no descent for robust, a clear turn for edge
+    rng = np.random.default_rng(3)
+    y = 1 + rng.normal(0, 0.002, X.size) + np.where(LRS > 1e-2, np.log10(LRS / 1e-2), 0.0)
+    assert robust(LRS, y) is None
+    got = edge(LRS, y)
+    assert 10**-2.6 < got < 10**-1.6  # within ~half a decade left of the turn at 1e-2 (the fit rounds the corner)
+    # on a normal U-shaped curve it reads the bottom's right side, near where the loss turns up (not the descent)
+    assert edge(LRS, u_curve()) > 10 * robust(LRS, u_curve())
+    # a curve that rises from its first points has no stretch to read
+    assert edge(LRS, 1 + 0.05 * np.arange(X.size)) is None
+    assert edge(LRS, 2 - np.tanh(X + 1)) is None  # never turns up
+    with pytest.raises(ValueError, match="min_rise"):
+        edge(LRS, y, min_rise=-0.1)
 
 
 # --- the contract battery, over the registry ---------------------------------------------------------------------

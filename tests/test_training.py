@@ -432,6 +432,26 @@ def test_lr_auto_sweeps_the_default_range_when_the_short_test_finds_nothing():
     assert h.train_loss[-1] < h.train_loss[0]
 
 
+def test_lr_auto_reads_where_the_loss_turns_up_when_it_hardly_falls_first():
+    # targets are noise the inputs cannot explain, and the zero-initialized model already predicts their mean:
+    # the loss cannot fall, it can only turn up once SGD's steps get too large
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(96, 4, generator=g)
+    data = TensorDataset(x, torch.randn(96, generator=g))
+    loader = DataLoader(data, batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(0))
+    model = _model()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    with pytest.warns(trainwise.training.AutoLRWarning, match="hardly fell before it turned up.*just left of where it turns up"):
+        h = fit(model, _mse, loader, epochs=3, lr="auto", optimizer="sgd", seed=0)
+    finder = h.extras["lr_finder"]
+    assert finder["method"] == "edge" and finder["start_lr"] == 1e-5  # the short test was enough
+    lrs, smoothed = np.array(finder["lrs"]), np.array(finder["smoothed"])
+    turned = lrs[smoothed > 1.05 * smoothed.min()]
+    assert h.config["lr"] < turned.min() and h.status == "completed"  # left of where the loss turned up
+
+
 def test_lr_auto_bad_combinations():
     from trainwise.schedules import constant
 

@@ -20,6 +20,8 @@ _EXPORTS = {
     "TrainState": "training",
     "PlateauDecay": "training",
     "NonFiniteLossError": "training",
+    "AutoLRWarning": "training",
+    "TrainingDivergedWarning": "training",
     "History": "history",
     "EpochRecord": "history",
     "make_optimizer": "optimizers",

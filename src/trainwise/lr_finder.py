@@ -24,6 +24,7 @@ Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -305,7 +306,9 @@ def find_lr(
                 chosen, name = verification["chosen_lr"], verification["chosen_method"]
 
     notes = [sweep.note] if sweep.note else []
-    curve = curve_note(sweep.lrs, sweep.smoothed)
+    # the note reads the curve with the chosen method's own threshold (robust with min_drop=0.01, say)
+    keywords = method.keywords if isinstance(method, functools.partial) else {}
+    curve = curve_note(sweep.lrs, sweep.smoothed, min_drop=keywords.get("min_drop", 0.05))
     if curve:
         notes.append(curve)
     if chosen is None and not curve:

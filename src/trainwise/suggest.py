@@ -29,6 +29,12 @@ Methods (``x = ln(lr)``, ``y`` the loss):
 ``valley``
     The longest descending stretch: the longest strictly decreasing subsequence of the loss (it may step over
     bumps), and the point two thirds of the way along it in ``x``. ``None`` if that stretch has fewer than 2 points.
+``edge``
+    The learning rate just left of where the loss turns up (seeds 000/003: "the point where the loss stops
+    falling"; Smith's upper bound of the range): on the robust fit of ``robust``, the last point before the fit
+    rises above its lowest value so far by more than ``min_rise`` (1%) of its span plus 3x its noise. It reads a
+    curve that hardly falls before it turns up, where ``robust`` has no descent to measure. ``None`` if the loss
+    never turns up, or already within its first 5 points.
 
 >>> import math
 >>> lrs = [10 ** (-6 + 6 * i / 100) for i in range(101)]
@@ -36,7 +42,7 @@ Methods (``x = ln(lr)``, ``y`` the loss):
 >>> f"{steepest(lrs, losses):.3g}"
 '0.001'
 >>> sorted(SUGGESTERS)
-['min_div10', 'robust', 'steepest', 'valley']
+['edge', 'min_div10', 'robust', 'steepest', 'valley']
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ __all__ = [
     "Suggester",
     "curve_note",
     "descent_range",
+    "edge",
     "min_div10",
     "robust",
     "steepest",
@@ -289,6 +296,34 @@ def valley(lrs: Sequence[float], losses: Sequence[float]) -> float | None:
     return float(np.exp(x[start] + 2.0 / 3.0 * (x[end] - x[start])))
 
 
+def edge(lrs: Sequence[float], losses: Sequence[float], *, min_rise: float = 0.01) -> float | None:
+    """The learning rate just left of where the loss turns up: the last point before the robust fit (running
+    median, then LOWESS, as in :func:`robust`) rises above its running minimum by more than ``min_rise`` of the
+    fit's whole span plus 3x the curve's noise (robust standard deviation around the fit) — both unchanged by a
+    shift of the loss. ``None`` if it never does, if it does within the first 5 points (a loss that rises from the
+    start has no stretch to read), or with fewer than 5 usable points.
+
+    >>> lrs = [10 ** (-5 + 6 * i / 40) for i in range(41)]
+    >>> flat_then_up = [1.0 + (0.0 if lr < 1e-2 else 3 * (lr - 1e-2) ** 0.5) for lr in lrs]
+    >>> 3e-3 < edge(lrs, flat_then_up) < 1.5e-2
+    True
+    >>> edge(lrs, [1.0 - 0.01 * i for i in range(41)]) is None
+    True
+    """
+    if not 0 <= min_rise:
+        raise ValueError(f"min_rise must be >= 0, got min_rise={min_rise}")
+    lr, x, y = _curve(lrs, losses)
+    if y.size < MIN_POINTS:
+        return None
+    fit = _robust_fit(x, y)
+    noise = 1.4826 * float(np.median(np.abs(y - fit)))
+    lowest = np.minimum.accumulate(fit)
+    risen = np.flatnonzero(fit - lowest > min_rise * float(fit.max() - fit.min()) + 3 * noise)
+    if not len(risen) or risen[0] < MIN_POINTS:
+        return None
+    return float(lr[risen[0] - 1])
+
+
 def descent_range(
     lrs: Sequence[float], losses: Sequence[float], *, min_drop: float = 0.05
 ) -> tuple[float, float] | None:
@@ -333,6 +368,7 @@ SUGGESTERS: dict[str, Suggester] = {
     "steepest": steepest,
     "min_div10": min_div10,
     "valley": valley,
+    "edge": edge,
 }
 DEFAULT_METHOD = "robust"
 

@@ -35,8 +35,8 @@ from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
 
 __all__ = [
-    "Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "fit", "fit_experiment",
-    "evaluate",
+    "Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "AutoLRWarning", "fit",
+    "fit_experiment", "evaluate",
 ]
 
 
@@ -46,6 +46,10 @@ class NonFiniteLossError(FloatingPointError):
 
 class TrainingDivergedWarning(RuntimeWarning):
     """Emitted when ``fit`` stops because the loss became NaN or infinite."""
+
+
+class AutoLRWarning(UserWarning):
+    """``fit(lr="auto")`` read its LR with the fallback rule: the range test showed no clear descent."""
 
 
 class Callback:
@@ -448,9 +452,12 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
       average it away. The validation data is not looked at, so it stays an honest check of the LR picked;
     * ``robust`` is read with ``min_drop=0.01`` instead of 5%; its 3x-noise test still applies.
 
-    If that test finds no LR (e.g. a loss that diverges already at ``1e-5``), ``find_lr``'s full default sweep
-    (``1e-7`` to ``10``, 100 steps, same reading) is run before giving up with ``ValueError``. The peak of one-cycle
-    is the suggestion itself: on the benchmark the grid-best peak over the suggestion had no common factor.
+    When ``robust`` sees no descent (a curve that hardly falls before it turns up: an LSTM on a short sweep), the
+    same curve is read with :func:`~trainwise.suggest.edge` (the LR just left of where the loss turns up, seed
+    003's rule) and an :class:`AutoLRWarning` says so. If neither answers (e.g. a loss that
+    diverges already at ``1e-5``), ``find_lr``'s full default sweep (``1e-7`` to ``10``, 100 steps, read the same
+    two ways) is run before giving up with ``ValueError``. The peak of one-cycle is the suggestion itself: on the
+    benchmark the grid-best peak over the suggestion had no common factor.
 
     Returns ``(lr, schedule, result, seconds, steps)``: ``result`` is the test whose suggestion is used; seconds and
     steps count every test run.
@@ -470,13 +477,19 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     num_steps = high if total_steps is None else min(high, max(low, round(_AUTO_BUDGET * total_steps)))
     common = {"method": method, "batch_fn": batch_fn, "device": device, "accumulation_steps": accumulation_steps,
               "val_loader": train_loader, "val_batches": 1}  # fmt: skip
-    result = find_lr(model, opt, loss_fn, train_loader, start_lr=_AUTO_SWEEP[0], end_lr=_AUTO_SWEEP[1],
-                     num_steps=num_steps, **common)  # fmt: skip
+    result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader, start_lr=_AUTO_SWEEP[0],
+                                              end_lr=_AUTO_SWEEP[1], num_steps=num_steps, **common))  # fmt: skip
     seconds, steps, notes = result.elapsed_s, result.steps_run, [result.note or result.stop_reason]
     if result.suggestion is None:  # sweep the whole default range before refusing
-        result = find_lr(model, opt, loss_fn, train_loader, **common)
+        result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader, **common))
         seconds, steps = seconds + result.elapsed_s, steps + result.steps_run
         notes.append(f"then from {result.start_lr:g}: {result.note or result.stop_reason}")
+    if result.method is not None and result.method.startswith("edge"):
+        warnings.warn(
+            f"lr='auto': the range test's loss hardly fell before it turned up ({result.note}); the LR is read "
+            f"just left of where it turns up instead: {result.suggestion:.3g}",
+            AutoLRWarning, stacklevel=3,
+        )  # fmt: skip
     if result.suggestion is None:
         raise ValueError(
             f"lr='auto': the range test found no learning rate where the loss falls ({'; '.join(notes)}); "
@@ -487,6 +500,18 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     # find_lr calls a curve read on held-aside batches "val"; here the batch is a training batch, and says so
     result = dataclasses.replace(result, loss_kind="train_fixed_batch")
     return result.suggestion, schedule if schedule is not None else "onecycle", result, seconds, steps
+
+
+def _read_edge_if_no_descent(result: Any) -> Any:
+    """``result`` itself, or — when its suggester saw no descent — the same curve read with ``edge``."""
+    if result.suggestion is not None:
+        return result
+    from trainwise.suggest import edge
+
+    value = edge(result.lrs, result.smoothed)
+    if value is None:
+        return result
+    return dataclasses.replace(result, suggestion=value, method="edge")
 
 
 def _applied_hparams(opt: torch.optim.Optimizer, scheduler: Any) -> dict[str, float]:
