@@ -33,7 +33,9 @@ What is measured, and when (``step`` counts optimizer updates already applied, f
 Forward hooks are registered only for the forward pass of a measured step and removed as soon as its
 gradients are read, so unmeasured steps pay only for the global gradient norm. Hooks read forward passes
 made in training mode (validation in ``eval()`` mode is skipped). Activations computed by functions inside a
-``forward`` (``F.relu``) are not modules and cannot be hooked: use ``nn.ReLU`` to have them measured.
+``forward`` (``F.relu(x)``, ``torch.tanh(x)``, ``x.sigmoid()``) are not modules: a torch function mode
+(:mod:`trainwise.activation_calls`), on only during the forward passes of measured steps, measures them too,
+named after the module that called them (``"block.relu"``), in the order of the forward pass.
 
 The first non-finite value is located: a non-finite gradient norm names the parameter whose gradient went
 bad nearest the output; a non-finite loss inside ``fit`` replays that batch (same weights, RNG and buffers
@@ -56,6 +58,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainwise.activation_calls import ActivationCalls
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
 from trainwise.inputs import InputMoments, compare_inputs, first_float_tensor
@@ -192,6 +195,8 @@ class Monitor(Callback):
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
         self._val_handle: Any = None
+        self._tracking: Any = None  # the running-module stack of the activation-call mode, on measured steps
+        self._call_kinds: dict[str, str] = {}  # activation functions seen so far (name -> family)
 
     # -- the record --------------------------------------------------------------------------------------
     @property
@@ -248,6 +253,7 @@ class Monitor(Callback):
         self._samples = 0
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
+        self._call_kinds = {}
         self._active = True
         self._arm()
         return self
@@ -435,11 +441,36 @@ class Monitor(Callback):
         histogram = self.histograms and self._step % self.histogram_every == 0
         for name, (module, kind) in self._modules.items():
             self._handles.append(module.register_forward_hook(self._stats_hook(name, kind, histogram)))
+        self._arm_activation_calls(histogram)
+
+    def _arm_activation_calls(self, histogram: bool) -> None:
+        """See activation functions called inside forward (``F.relu``): :mod:`trainwise.activation_calls`'s mode,
+        on only while the model's training-mode forward runs."""
+        calls = ActivationCalls(self._call_hook(histogram), skip=tuple(ACTIVATION_KINDS))
+        self._tracking = calls.track(self._model, dict(self._model.named_modules()))
+        self._tracking.__enter__()
+        entered: list[bool] = []
+
+        def enter(module: nn.Module, args: Any) -> None:
+            if module.training:
+                calls.__enter__()
+                entered.append(True)
+
+        def leave(module: nn.Module, args: Any, output: Any) -> None:
+            if entered:
+                entered.pop()
+                calls.__exit__(None, None, None)
+
+        self._handles.append(self._model.register_forward_pre_hook(enter))
+        self._handles.append(self._model.register_forward_hook(leave, always_call=True))
 
     def _disarm(self) -> None:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        if self._tracking is not None:
+            self._tracking.__exit__(None, None, None)
+            self._tracking = None
 
     def _watch_validation(self) -> None:
         if self._val_handle is None and not self._val_inputs.count:
@@ -479,11 +510,40 @@ class Monitor(Callback):
 
         return hook
 
+    def _call_hook(self, histogram: bool) -> Callable[[str, str, torch.Tensor], None]:
+        def on_output(name: str, kind: str, y: torch.Tensor) -> None:
+            if name in self._captured or not y.is_floating_point():
+                return
+            started = time.perf_counter()
+            with torch.no_grad():
+                stats, positions = _activation_stats(y, kind, None)
+                counts = _histogram(y, kind) if histogram else None
+            self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+            self._call_kinds[name] = kind
+            self._seconds += time.perf_counter() - started
+
+        return on_output
+
+    def _add_call_entries(self) -> None:
+        """Give activation functions seen for the first time their entries, placed in the order of the calls
+        (after the module or function that ran before them), padded for the steps measured before."""
+        record = self._record
+        table, hist = record["modules"], record["histograms"]["activations"]
+        order, previous = list(table), None
+        for name in self._captured:  # the order of the forward pass
+            if name not in table:
+                order.insert(order.index(previous) + 1 if previous is not None else 0, name)
+            previous = name
+        measured, histogrammed = len(record["activation_steps"]), len(record["histograms"]["activation_steps"])
+        record["modules"] = {n: table[n] if n in table else _module_entry(self._call_kinds[n], measured) for n in order}
+        record["histograms"]["activations"] = {n: hist.get(n, [None] * histogrammed) for n in order}
+
     def _store_activations(self, step: int) -> None:
+        if any(name not in self._record["modules"] for name in self._captured):
+            self._add_call_entries()
         table = self._record["modules"]
         self._record["activation_steps"].append(step)
-        for name, (_, kind) in self._modules.items():
-            entry = table[name]
+        for name, entry in table.items():
             captured = self._captured.get(name)
             values = captured[0].tolist() if captured is not None else [math.nan] * len(_STAT_FIELDS)
             for field, value in zip(_STAT_FIELDS, values):
@@ -495,7 +555,7 @@ class Monitor(Callback):
         if any(c[2] is not None for c in self._captured.values()):
             hist = self._record["histograms"]
             hist["activation_steps"].append(step)
-            for name in self._modules:
+            for name in table:
                 captured = self._captured.get(name)
                 hist["activations"][name].append(captured[2] if captured is not None else None)
         self._captured = {}
@@ -638,8 +698,13 @@ def _param_roles(model: nn.Module) -> dict[str, str]:
     return roles
 
 
+def _module_entry(kind: str, measured: int = 0) -> dict[str, Any]:
+    """A module's (or activation function's) statistics, NaN for the ``measured`` steps before it was seen."""
+    return {"kind": kind, "positions": [0] * measured, **{f: [math.nan] * measured for f in _STAT_FIELDS}}
+
+
 def _empty_record(monitor: Monitor) -> dict[str, Any]:
-    modules = {name: {"kind": kind, "positions": [], **{f: [] for f in _STAT_FIELDS}} for name, (_, kind) in monitor._modules.items()}
+    modules = {name: _module_entry(kind) for name, (_, kind) in monitor._modules.items()}
     return {
         "version": RECORD_VERSION,
         "every": monitor.every,
