@@ -227,6 +227,16 @@ def test_validation_inputs_unlike_the_training_inputs_are_unrepresentative(shift
         assert "overfitting" in d.names
 
 
+def test_inputs_a_classifier_tells_apart_are_unrepresentative():
+    record = _record()
+    record["inputs"] = {**_inputs(0.05, 1.0), "classifier_auc": 0.8, "classifier_auc_noise": 0.02}
+    f = diagnose(_with(record, _history(_decay())))["unrepresentative_validation"]
+    assert f.evidence["classifier_auc"] == 0.8 and "AUC 0.80" in f.message
+    for auc, noise in ((0.6, 0.02), (0.8, 0.07)):  # under the 0.65 margin; within 5 noise widths of 0.5
+        record["inputs"] = {**_inputs(0.05, 1.0), "classifier_auc": auc, "classifier_auc_noise": noise}
+        assert "unrepresentative_validation" not in _names(_with(record, _history(_decay())))
+
+
 def test_an_input_shift_within_a_small_validation_set_s_noise_is_not_flagged():
     # 12 validation samples: a median shift of 0.6 training std is within 5 noise widths (5 * 0.674 * 0.29 = 0.98)
     record = _record()

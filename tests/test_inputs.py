@@ -11,7 +11,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from trainwise import Monitor, fit
-from trainwise.inputs import MAX_FEATURES, InputMoments, compare_inputs, first_float_tensor
+from trainwise.inputs import MAX_FEATURES, InputMoments, InputRows, classifier_auc, compare_inputs, first_float_tensor
 
 inputs_module = importlib.import_module("trainwise.inputs")
 
@@ -97,6 +97,45 @@ def test_constant_features_are_not_compared_and_nothing_comparable_gives_none():
     assert compare_inputs(InputMoments(), _moments(val)) is None
 
 
+def test_a_classifier_tells_a_one_feature_selection_apart_that_the_medians_miss():
+    rng = np.random.default_rng(4)
+    train, pool = rng.standard_normal((2000, 8)), rng.standard_normal((4000, 8))
+    tail = pool[pool[:, 0] > 0.5][:500]  # validation drawn from one tail of one feature
+    m = compare_inputs(_moments(train), _moments(tail))
+    assert m["mean_shift"] < 0.2  # the median over 8 features barely moves
+    auc, noise = classifier_auc(train, tail)
+    assert auc > 0.75 and noise == pytest.approx(np.sqrt((2 * 500 + 1) / (12 * 500**2)))
+    alike, _ = classifier_auc(train, pool[:500])
+    assert abs(alike - 0.5) < 4 * noise
+    wider, _ = classifier_auc(train, 2 * pool[:500])  # same means, twice the spread: the squares see it
+    assert wider > 0.75
+
+
+def test_repeated_training_rows_cannot_leak_across_folds():
+    # 30 distinct training samples seen again and again (a tiny training set over many epochs) against fresh
+    # validation samples of the same distribution: the classifier must not score rows it trained on
+    rng = np.random.default_rng(5)
+    tiny = np.repeat(rng.standard_normal((30, 10)), 20, axis=0)
+    auc, noise = classifier_auc(tiny, rng.standard_normal((600, 10)))
+    assert auc < 0.5 + 5 * noise
+
+
+def test_too_few_rows_or_no_varying_feature_gives_no_auc():
+    rng = np.random.default_rng(6)
+    assert classifier_auc(rng.standard_normal((10, 3)), rng.standard_normal((50, 3))) is None
+    assert classifier_auc(np.ones((50, 3)), rng.standard_normal((50, 3))) is None
+
+
+def test_rows_keep_the_first_samples_at_a_bounded_width():
+    rows = InputRows(capacity=5, features=4)
+    rows.add(torch.arange(3 * 10, dtype=torch.float32).reshape(3, 10))
+    rows.add(torch.zeros(4, 10))
+    rows.add(torch.zeros(4, 7))  # another width: left out
+    rows.add(torch.randint(0, 3, (4, 10)))  # integers: left out
+    r = rows.rows()
+    assert r.shape == (5, 4) and r[0].tolist() == [0.0, 3.0, 6.0, 9.0] and rows.width == 10
+
+
 def test_the_first_float_tensor_is_found_in_args_kwargs_and_nested_containers():
     x = torch.randn(2, 3)
     ids = torch.tensor([1, 2])
@@ -125,6 +164,7 @@ def test_inside_fit_the_monitor_compares_validation_inputs_with_training_inputs(
     assert r["val_samples"] == 128  # the first validation pass only, not once per epoch
     assert r["train_samples"] == 32 * len([s for s in range(24) if s in (0, 1, 2) or s % 4 == 0])
     assert r["mean_shift"] == pytest.approx(shift, abs=0.35) and r["spread_ratio"] == pytest.approx(spread, rel=0.25)
+    assert (r["classifier_auc"] > 0.8) is (shift > 0 or spread > 1)
     assert not any(m._forward_pre_hooks for m in model.modules())
     found = "unrepresentative_validation" in h.diagnose().names
     assert found is (shift > 0 or spread > 1)

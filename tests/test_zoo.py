@@ -13,10 +13,10 @@ KNOWN_MISSES = {
     "too_small_teacher_s37": "a linear model reaches 46% of ln(4) with a 10% gap: just inside every underfitting bound",
     "plateau_rings_s44": "Adam at 4e-2 knocks 62% of a ReLU layer dead under updates of 2% of the weights per step: "
     "reported as lr_too_high (acceptable), which explains the stall, so plateau is not reported on its own",
-    "val_one_tail_waves_s79": "validation drawn from one tail of one of 8 features: the median over features does "
-    "not move (0.09 training standard deviations) and the validation loss stays close to training",
     "plateau_waves_s85": "Adam at a constant 1e-2 kept improving the training and validation loss to the last epoch: "
     "no plateau to see in 12 epochs",
+    "batch_1_waves_s94": "batch size 1 on a regression: the loss jitters (1.3x its level) but consecutive one-sample "
+    "gradients agree with cosine 0.4-0.65 early on (a shared direction at the start), so the noise test is not met",
     "healthy_teacher_multistep_s87": "the multistep decays improved the training loss by only 3.5% and training and "
     "validation agree within 9%: read as underfitting (the model at its capacity)",
 }
@@ -50,7 +50,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4}
+    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5}
 
 
 def test_recall_and_precision_follow_their_definitions():

@@ -25,7 +25,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   each other are close; above half of ``ln(C)`` is poor; improving under 5% while the LR anneals is at capacity;
 * validation inputs whose per-feature means moved by half a training standard deviation (a "medium" effect size)
   or whose spread changed 1.5x, medians over features and five times beyond what sampling alone would give,
-  come from another distribution;
+  come from another distribution; so do inputs a classifier tells from the training inputs with a
+  cross-validated AUC above 0.65 and five standard errors above 0.5 ("adversarial validation");
 * activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
   within about 2.5x), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
@@ -75,6 +76,7 @@ POOR_FRACTION = 0.5
 INPUT_SHIFT = 0.5
 INPUT_SPREAD = 1.5
 NOISE_WIDTHS = 5.0
+CLASSIFIER_MARGIN = 0.15
 
 
 # -- the checks ------------------------------------------------------------------------------------------------
@@ -308,12 +310,18 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
         shift, spread = inputs["mean_shift"], inputs["spread_ratio"]
         moved = shift > max(INPUT_SHIFT, NOISE_WIDTHS * inputs["mean_shift_noise"])
         scaled = abs(math.log(spread)) > max(math.log(INPUT_SPREAD), NOISE_WIDTHS * inputs["log_spread_noise"])
-        if moved or scaled:
+        auc, auc_noise = inputs.get("classifier_auc"), inputs.get("classifier_auc_noise")
+        told = auc is not None and auc - 0.5 > max(CLASSIFIER_MARGIN, NOISE_WIDTHS * auc_noise)
+        if moved or scaled or told:
+            evidence = {"input_mean_shift": shift, "input_spread_ratio": spread, "val_samples": inputs["val_samples"]}
+            if auc is not None:
+                evidence["classifier_auc"] = auc
+            told_text = f"; a classifier tells them apart with AUC {auc:.2f} (0.5: alike)" if told else ""
             return Verdict(
                 f"the validation inputs are not distributed like the training inputs: their means sit {shift:.2g} "
                 f"training standard deviations away and their spread is {spread:.2g}x (medians over "
-                f"{inputs['features']} input features)",
-                {"input_mean_shift": shift, "input_spread_ratio": spread, "val_samples": inputs["val_samples"]},
+                f"{inputs['features']} input features){told_text}",
+                evidence,
             )
     train, val = run.train, run.val
     ok = np.isfinite(train) & np.isfinite(val)

@@ -13,7 +13,13 @@ of a flattened sample), the count, sum and sum of squares of a model's first flo
 
 Medians over features keep a few odd features (a near-constant pixel, a heavy tail) from deciding. The
 standard errors that sampling alone would give (``1/n`` terms of both sets) come with them, so a reader can
-tell a real shift from a small validation set's noise. :class:`~trainwise.monitor.Monitor` feeds the training
+tell a real shift from a small validation set's noise.
+
+Medians miss a shift confined to a few features (a validation set drawn from one tail of one feature) or to how
+features go together. :class:`InputRows` keeps the first rows of each side and :func:`classifier_auc` asks the
+general question, the way "adversarial validation" does: can a classifier tell validation inputs from training
+inputs? A logistic regression on the standardized features and their squares (so that a wider or narrower
+spread is visible too), scored by cross-validation; its AUC is 0.5 when the two sets are alike. :class:`~trainwise.monitor.Monitor` feeds the training
 inputs of its measured steps and the first validation pass into these; ``trainwise.diagnose`` reads the result.
 
 Torch and scipy have no running per-feature moments of a stream of batches: this is that, in float64.
@@ -28,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["InputMoments", "compare_inputs", "first_float_tensor", "MAX_FEATURES"]
+__all__ = ["InputMoments", "InputRows", "classifier_auc", "compare_inputs", "first_float_tensor", "MAX_FEATURES"]
 
 MAX_FEATURES = 4096
 """Samples with more values than this (images, long sequences) are read at every k-th value: the moments of
@@ -89,10 +95,117 @@ class InputMoments:
         return np.sqrt(np.maximum((self._squares / self.count).cpu().numpy() - mean * mean, 0.0))
 
 
-def compare_inputs(train: InputMoments, val: InputMoments) -> dict[str, Any] | None:
+class InputRows:
+    """The first ``capacity`` samples of the batches given to :meth:`add`, flattened (at most ``features`` evenly
+    spaced values each) and kept as float32 on the CPU: what :func:`classifier_auc` reads.
+
+    >>> r = InputRows(capacity=3)
+    >>> r.add(torch.ones(2, 5)); r.add(torch.zeros(2, 5))
+    >>> r.rows().shape
+    (3, 5)
+    """
+
+    def __init__(self, capacity: int = 1024, features: int = 128) -> None:
+        self.capacity, self.features = capacity, features
+        self._parts: list[np.ndarray] = []
+        self._count = 0
+        self._width: int | None = None
+
+    def add(self, batch: torch.Tensor) -> None:
+        if self._count >= self.capacity or not isinstance(batch, torch.Tensor) or not batch.is_floating_point():
+            return
+        if batch.dim() < 1 or not len(batch):
+            return
+        flat = batch.detach().reshape(batch.shape[0], -1)
+        if self._width is None:
+            self._width = flat.shape[1]
+        elif flat.shape[1] != self._width:
+            return
+        flat = flat[: self.capacity - self._count, :: math.ceil(flat.shape[1] / self.features)]
+        self._parts.append(flat.float().cpu().numpy())
+        self._count += len(flat)
+
+    @property
+    def width(self) -> int | None:
+        return self._width
+
+    def rows(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros((0, 0), dtype=np.float32)
+
+
+def classifier_auc(train: np.ndarray, val: np.ndarray, *, folds: int = 5, l2: float = 1e-2) -> tuple[float, float] | None:
+    """Cross-validated AUC of a logistic regression telling ``val`` rows from ``train`` rows, and the AUC's
+    standard error when the two are alike; ``None`` with fewer than 20 rows on a side or no varying feature.
+
+    Features are standardized by the training rows (constant ones dropped, values clipped to +-10) and their
+    squares added. Each side is cut to the size of the smaller one (balanced classes). Identical rows (a small
+    training set seen epoch after epoch) stay in one fold, so the classifier cannot score rows it trained on.
+    The regression is fitted by L-BFGS with an L2 penalty ``l2`` (per sample) in float64.
+
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.standard_normal((400, 6)), rng.standard_normal((400, 6))
+    >>> alike, _ = classifier_auc(a, b)
+    >>> b[:, 0] = np.abs(b[:, 0]) + 0.5  # one feature of one tail
+    >>> moved, noise = classifier_auc(a, b)
+    >>> abs(alike - 0.5) < 4 * noise < 0.3 < moved - 0.5
+    True
+    """
+    n = min(len(train), len(val))
+    if n < 20:
+        return None
+    a, b = np.asarray(train[:n], dtype=np.float64), np.asarray(val[:n], dtype=np.float64)
+    mean, std = a.mean(0), a.std(0)
+    varying = std > 1e-6 * max(float(std.max(initial=0.0)), 1e-30)
+    if not varying.any():
+        return None
+    z = np.clip((np.concatenate([a, b])[:, varying] - mean[varying]) / std[varying], -10, 10)
+    x = torch.from_numpy(np.concatenate([z, z * z - 1], axis=1))
+    y = torch.cat([torch.zeros(n, dtype=torch.float64), torch.ones(n, dtype=torch.float64)])
+    _, group = np.unique(np.concatenate([a, b]), axis=0, return_inverse=True)
+    fold = np.asarray(group).ravel() % folds  # identical rows share a fold
+    scores = np.empty(2 * n)
+    for k in range(folds):
+        held = fold == k
+        if not held.any() or held.all():
+            continue
+        w = _logistic_fit(x[~held], y[~held], l2)
+        scores[held] = (x[held] @ w[:-1] + w[-1]).numpy()
+    auc = _auc(scores[:n], scores[n:])
+    return auc, math.sqrt((2 * n + 1) / (12 * n * n))  # the Mann-Whitney AUC's standard error under no difference
+
+
+def _logistic_fit(x: torch.Tensor, y: torch.Tensor, l2: float) -> torch.Tensor:
+    w = torch.zeros(x.shape[1] + 1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w], max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        logits = x @ w[:-1] + w[-1]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y) + l2 * (w[:-1] ** 2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return w.detach()
+
+
+def _auc(negative: np.ndarray, positive: np.ndarray) -> float:
+    """P(a positive scores above a negative), ties counted half (the Mann-Whitney statistic, from average ranks)."""
+    scores = np.concatenate([negative, positive])
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[np.asarray(inverse).ravel()]
+    m, k = len(negative), len(positive)
+    return float((ranks[m:].sum() - k * (k + 1) / 2) / (m * k))
+
+
+def compare_inputs(
+    train: InputMoments, val: InputMoments, train_rows: InputRows | None = None, val_rows: InputRows | None = None
+) -> dict[str, Any] | None:
     """``mean_shift`` and ``spread_ratio`` of ``val`` against ``train`` (see the module docstring), with the
     standard error each would have from sampling alone, or ``None`` when either saw under 2 samples, their
-    samples differ in width, or no feature varies in training.
+    samples differ in width, or no feature varies in training. With the rows of both sides, also
+    ``classifier_auc`` and its ``classifier_auc_noise`` (:func:`classifier_auc`; ``None`` when too few rows).
 
     >>> a, b = InputMoments(), InputMoments()
     >>> g = torch.Generator().manual_seed(0)
@@ -111,6 +224,9 @@ def compare_inputs(train: InputMoments, val: InputMoments) -> dict[str, Any] | N
     shift = np.abs(mean_v[varying] - mean_t[varying]) / std_t[varying]
     log_spread = np.log(np.maximum(std_v[varying], 1e-12 * std_t[varying]) / std_t[varying])
     n_t, n_v = train.count, val.count
+    auc = None
+    if train_rows is not None and val_rows is not None and train_rows.width == val_rows.width:
+        auc = classifier_auc(train_rows.rows(), val_rows.rows())
     return {
         "train_samples": n_t,
         "val_samples": n_v,
@@ -120,6 +236,8 @@ def compare_inputs(train: InputMoments, val: InputMoments) -> dict[str, Any] | N
         # median |N(0, s^2)| = 0.674 s; a mean's error over std is sqrt(1/n), a log std's sqrt(1/(2n))
         "mean_shift_noise": 0.674 * math.sqrt(1 / n_t + 1 / n_v),
         "log_spread_noise": 0.674 * math.sqrt(0.5 / n_t + 0.5 / n_v),
+        "classifier_auc": None if auc is None else auc[0],
+        "classifier_auc_noise": None if auc is None else auc[1],
     }
 
 

@@ -25,7 +25,7 @@ What is measured, and when (``step`` counts optimizer updates already applied, f
   on the first validation pass (``on_validation_start``/``end`` inside ``fit``; :meth:`Monitor.validating`
   in your own loop). When monitoring ends, ``record["inputs"]`` compares them
   (:func:`trainwise.inputs.compare_inputs`): how far the validation inputs' means moved, in training standard
-  deviations, and how much wider they spread.
+  deviations, how much wider they spread, and how well a classifier tells them apart (cross-validated AUC).
 * on histogram steps (every ``histogram_every``-th step, from 0): ``np.histogram`` counts of each hooked
   module's output and of each weight's ``log10 |gradient|`` (at most 65,536 evenly spaced entries of a
   tensor), with the fixed bin edges in the record.
@@ -61,7 +61,7 @@ from torch import nn
 from trainwise.activation_calls import ActivationCalls
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
-from trainwise.inputs import InputMoments, compare_inputs, first_float_tensor
+from trainwise.inputs import InputMoments, InputRows, compare_inputs, first_float_tensor
 from trainwise.restore import borrowed
 from trainwise.training import Callback, TrainState, _applied_hparams
 
@@ -194,6 +194,7 @@ class Monitor(Callback):
         self._modules: dict[str, tuple[nn.Module, str]] = {}
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
+        self._train_rows, self._val_rows = InputRows(), InputRows()
         self._val_handle: Any = None
         self._tracking: Any = None  # the running-module stack of the activation-call mode, on measured steps
         self._call_kinds: dict[str, str] = {}  # activation functions seen so far (name -> family)
@@ -253,6 +254,7 @@ class Monitor(Callback):
         self._samples = 0
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
+        self._train_rows, self._val_rows = InputRows(), InputRows()
         self._call_kinds = {}
         self._active = True
         self._arm()
@@ -378,7 +380,7 @@ class Monitor(Callback):
         self._snapshot = self._previous_grads = None
         if self._active:
             self._record["seconds"] = self._seconds
-            self._record["inputs"] = compare_inputs(self._train_inputs, self._val_inputs)
+            self._record["inputs"] = compare_inputs(self._train_inputs, self._val_inputs, self._train_rows, self._val_rows)
         if self._active and not self._in_fit and self._history.status == "running":
             losses = self._history.losses
             self._history.status = "completed" if all(map(math.isfinite, losses)) else "diverged"
@@ -433,7 +435,7 @@ class Monitor(Callback):
         """Register the forward hooks when the coming step is measured."""
         if self._handles or not is_measured_step(self._step, self.every):
             return
-        hook = self._input_hook(self._train_inputs, training=True)
+        hook = self._input_hook(self._train_inputs, self._train_rows, training=True)
         self._handles.append(self._model.register_forward_pre_hook(hook, with_kwargs=True))
         if not self._modules:
             return
@@ -474,7 +476,7 @@ class Monitor(Callback):
 
     def _watch_validation(self) -> None:
         if self._val_handle is None and not self._val_inputs.count:
-            hook = self._input_hook(self._val_inputs, training=False)
+            hook = self._input_hook(self._val_inputs, self._val_rows, training=False)
             self._val_handle = self._model.register_forward_pre_hook(hook, with_kwargs=True)
 
     def _unwatch_validation(self) -> None:
@@ -482,13 +484,15 @@ class Monitor(Callback):
             self._val_handle.remove()
             self._val_handle = None
 
-    def _input_hook(self, moments: InputMoments, *, training: bool) -> Callable[..., None]:
+    def _input_hook(self, moments: InputMoments, rows: InputRows, *, training: bool) -> Callable[..., None]:
         def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             if training and not module.training:
                 return
             started = time.perf_counter()
             with torch.no_grad():
-                moments.add(first_float_tensor(args, kwargs))
+                inputs = first_float_tensor(args, kwargs)
+                moments.add(inputs)
+                rows.add(inputs)
             self._seconds += time.perf_counter() - started
 
         return hook
