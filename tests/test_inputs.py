@@ -124,6 +124,12 @@ def test_too_few_rows_or_no_varying_feature_gives_no_auc():
     rng = np.random.default_rng(6)
     assert classifier_auc(rng.standard_normal((10, 3)), rng.standard_normal((50, 3))) is None
     assert classifier_auc(np.ones((50, 3)), rng.standard_normal((50, 3))) is None
+    broken = rng.standard_normal((60, 3))
+    broken[:45, 0] = np.nan  # rows with a NaN are left out: 15 finite rows remain
+    assert classifier_auc(broken, rng.standard_normal((60, 3))) is None
+    broken[:45, 0] = np.inf
+    auc, _ = classifier_auc(rng.standard_normal((60, 3)), np.concatenate([broken, rng.standard_normal((60, 3))]))
+    assert np.isfinite(auc)
 
 
 def test_rows_keep_the_first_samples_at_a_bounded_width():

@@ -135,7 +135,8 @@ class InputRows:
 
 def classifier_auc(train: np.ndarray, val: np.ndarray, *, folds: int = 5, l2: float = 1e-2) -> tuple[float, float] | None:
     """Cross-validated AUC of a logistic regression telling ``val`` rows from ``train`` rows, and the AUC's
-    standard error when the two are alike; ``None`` with fewer than 20 rows on a side or no varying feature.
+    standard error when the two are alike; ``None`` with fewer than 20 (finite) rows on a side or no varying
+    feature.
 
     Features are standardized by the training rows (constant ones dropped, values clipped to +-10) and their
     squares added. Each side is cut to the size of the smaller one (balanced classes). Identical rows (a small
@@ -150,10 +151,12 @@ def classifier_auc(train: np.ndarray, val: np.ndarray, *, folds: int = 5, l2: fl
     >>> abs(alike - 0.5) < 4 * noise < 0.3 < moved - 0.5
     True
     """
-    n = min(len(train), len(val))
+    a, b = (np.asarray(rows, dtype=np.float64) for rows in (train, val))
+    a, b = (rows[np.isfinite(rows).all(axis=1)] if rows.ndim == 2 else rows for rows in (a, b))  # NaN/Inf rows out
+    n = min(len(a), len(b))
     if n < 20:
         return None
-    a, b = np.asarray(train[:n], dtype=np.float64), np.asarray(val[:n], dtype=np.float64)
+    a, b = a[:n], b[:n]
     mean, std = a.mean(0), a.std(0)
     varying = std > 1e-6 * max(float(std.max(initial=0.0)), 1e-30)
     if not varying.any():

@@ -454,9 +454,9 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
 
     When ``robust`` sees no descent (a curve that hardly falls before it turns up: an LSTM on a short sweep), the
     same curve is read with :func:`~trainwise.suggest.edge` (the LR just left of where the loss turns up, seed
-    003's rule) and an :class:`AutoLRWarning` says so. If neither answers (e.g. a loss that
-    diverges already at ``1e-5``), ``find_lr``'s full default sweep (``1e-7`` to ``10``, 100 steps, read the same
-    two ways) is run before giving up with ``ValueError``. The peak of one-cycle is the suggestion itself: on the
+    003's rule) and an :class:`AutoLRWarning` says so. If neither answers (e.g. a loss that diverges already at
+    ``1e-5``), ``find_lr``'s full default sweep (``1e-7`` to ``10``, 100 steps, read the same two ways) is run
+    before giving up with ``ValueError``. The peak of one-cycle is the suggestion itself: on the
     benchmark the grid-best peak over the suggestion had no common factor.
 
     Returns ``(lr, schedule, result, seconds, steps)``: ``result`` is the test whose suggestion is used; seconds and
@@ -484,7 +484,7 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
         result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader, **common))
         seconds, steps = seconds + result.elapsed_s, steps + result.steps_run
         notes.append(f"then from {result.start_lr:g}: {result.note or result.stop_reason}")
-    if result.method is not None and result.method.startswith("edge"):
+    if result.method == "edge":
         warnings.warn(
             f"lr='auto': the range test's loss hardly fell before it turned up ({result.note}); the LR is read "
             f"just left of where it turns up instead: {result.suggestion:.3g}",
