@@ -34,6 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from trainwise import distributed
 from trainwise.batches import BatchFn, batch_size, forward, split_batch, to_device
 from trainwise.restore import SNAPSHOT_PLACES, Snapshot, borrowed, loader_generators
 from trainwise.suggest import DEFAULT_METHOD, SUGGESTERS, Suggester, curve_note, descent_range, suggest
@@ -206,7 +207,9 @@ def find_lr(
     """Run the LR range test on ``model`` with ``optimizer``, then put both back exactly as they were.
 
     The sweep sets ``lr`` in every parameter group directly (no torch scheduler), keeping the groups' ratios; any
-    ``torch.optim`` optimizer works. Batches follow :mod:`trainwise.batches` (tuples, dicts, or ``batch_fn``); a
+    ``torch.optim`` optimizer works. In a distributed run (DDP; call it on every process) each step's loss is the
+    mean over the processes, so all of them draw one curve, stop together and suggest the same LR
+    (:mod:`trainwise.distributed`). Batches follow :mod:`trainwise.batches` (tuples, dicts, or ``batch_fn``); a
     loader shorter than the sweep is iterated again. The model runs in train mode; ``loss_fn(output, target)``
     must return a scalar tensor.
 
@@ -475,7 +478,9 @@ class _Stepper:
         with torch.enable_grad():
             for _ in range(n):
                 loss = self.loss(next(batches))
-                value = float(loss.detach().float())
+                # in a distributed run, the global batch's loss: every process draws the same curve and skips
+                # the same backward (one skipping alone would leave the others waiting in DDP's all-reduce)
+                value = distributed.mean(float(loss.detach().float()))
                 if not math.isfinite(value):
                     self.optimizer.zero_grad(set_to_none=True)
                     return value
@@ -517,6 +522,7 @@ class _Stepper:
                 total += float(loss.detach().float()) * size
                 count += size
         self.model.train()
+        total, count = distributed.sums([total, count])  # every process's batches: one curve for all
         return total / count
 
 

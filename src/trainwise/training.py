@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from trainwise import distributed
 from trainwise import schedules as sched_lib
 from trainwise.batches import batch_size, forward, split_batch, to_device
 from trainwise.history import EpochRecord, History
@@ -273,9 +274,11 @@ def fit(
                     state.outputs = forward(model, state.inputs)
                     state.loss = loss_fn(state.outputs, state.target)
                 loss_value = float(state.loss.detach())
-                if not math.isfinite(loss_value):
+                if not distributed.all_finite(loss_value):  # every process stops together (DDP would hang)
+                    what = f"non-finite loss ({loss_value})" if not math.isfinite(loss_value) else (
+                        "non-finite loss on another process of the distributed run")
                     message = (
-                        f"non-finite loss ({loss_value}) at step {state.step} (epoch {epoch}, batch "
+                        f"{what} at step {state.step} (epoch {epoch}, batch "
                         f"{state.batch_index}); last lr={opt.param_groups[0]['lr']:.4g}. Training stopped before "
                         "this update, so the weights are those of the previous step. Lower the learning rate "
                         "(trainwise find-lr) or clip gradients."
