@@ -65,6 +65,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
@@ -119,16 +120,29 @@ def final_metric(history) -> float:
     return float("nan") if history.status == "diverged" or last is None else float(last)
 
 
-def train(exp: Experiment, seed: int, epochs: int, **fit_options) -> Run:
-    model = fit_options.pop("model", None) or exp.make_model(seed)
-    train_loader, val_loader = exp.loaders(seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        history = fit(model, exp.loss_fn, train_loader, val_loader=val_loader, epochs=epochs, seed=seed,
-                      metric=exp.metric, **fit_options)  # fmt: skip
-    lr = history.config["lr"]
-    return Run(float(lr) if isinstance(lr, (int, float)) else None, final_metric(history), history.elapsed_s,
-               history.status, history.config.get("range_test_s"))  # fmt: skip
+TRAIN_SEEDS = 1  # --train-seeds: trainings per (seed, method or LR), from inits and orders seed + 1000 k, averaged
+
+
+def train(exp: Experiment, seed: int, epochs: int, build=None, **fit_options) -> Run:
+    """Train ``TRAIN_SEEDS`` times (model init, data order and fit seed ``seed + 1000 k``; the data split is the
+    experiment's own) and average the final metric: a single training's metric is as noisy as the differences
+    between nearby LRs on some workloads. ``build(s)`` gives the model (and optimizer) of training ``s``."""
+    histories = []
+    for k in range(TRAIN_SEEDS):
+        s = seed + 1000 * k
+        options = dict(fit_options, **(build(s) if build is not None else {"model": exp.make_model(s)}))
+        model = options.pop("model")
+        train_loader, val_loader = exp.loaders(seed=s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            histories.append(fit(model, exp.loss_fn, train_loader, val_loader=val_loader, epochs=epochs, seed=s,
+                                 metric=exp.metric, **options))  # fmt: skip
+    first = histories[0]
+    lr = first.config["lr"]
+    metric = float(np.mean([final_metric(h) for h in histories]))  # NaN if any diverged
+    status = next((h.status for h in histories if h.status == "diverged"), first.status)
+    return Run(float(lr) if isinstance(lr, (int, float)) else None, metric,
+               float(np.mean([h.elapsed_s for h in histories])), status, first.config.get("range_test_s"))  # fmt: skip
 
 
 def one_cycle(exp: Experiment, seed: int, epochs: int, lr: float) -> Run:
@@ -152,18 +166,24 @@ class ScheduleFreeModes(Callback):
 def schedulefree_run(exp: Experiment, seed: int, epochs: int) -> Run:
     from schedulefree import AdamWScheduleFree
 
-    model = exp.make_model(seed)
     steps = epochs * len(exp.loaders(seed=seed)[0])
-    opt = AdamWScheduleFree(model.parameters(), lr=SF_LR, warmup_steps=max(1, round(SF_WARMUP * steps)))
-    return train(exp, seed, epochs, model=model, optimizer=opt, lr=SF_LR, callbacks=[ScheduleFreeModes()])
+
+    def build(s: int) -> dict:
+        model = exp.make_model(s)
+        opt = AdamWScheduleFree(model.parameters(), lr=SF_LR, warmup_steps=max(1, round(SF_WARMUP * steps)))
+        return {"model": model, "optimizer": opt}
+
+    return train(exp, seed, epochs, build=build, lr=SF_LR, callbacks=[ScheduleFreeModes()])
 
 
 def prodigy_run(exp: Experiment, seed: int, epochs: int) -> Run:
     from prodigyopt import Prodigy
 
-    model = exp.make_model(seed)
-    opt = Prodigy(model.parameters(), lr=PRODIGY_LR)
-    return train(exp, seed, epochs, model=model, optimizer=opt, lr=PRODIGY_LR, schedule="cosine")
+    def build(s: int) -> dict:
+        model = exp.make_model(s)
+        return {"model": model, "optimizer": Prodigy(model.parameters(), lr=PRODIGY_LR)}
+
+    return train(exp, seed, epochs, build=build, lr=PRODIGY_LR, schedule="cosine")
 
 
 # ----------------------------------------------------------------------------------------------- range tests
@@ -446,6 +466,10 @@ def report(results: dict[str, dict[int, SeedResult]], exps: dict[str, Experiment
     add("# LR suggestion quality: `lr=\"auto\"` and the range-test suggesters against a dense LR grid\n")
     add(f"Command: `{args.command}`  ")
     add(f"Date: {started}; wall time of the whole run {wall_s / 60:.1f} min  ")
+    if TRAIN_SEEDS > 1:
+        add(f"Each metric is the mean of {TRAIN_SEEDS} trainings (model inits and data orders seed + 1000 k, same "
+            "split; methods that read an LR off a range test read it once, on the first init; `lr=\"auto\"` runs its "
+            "own test in each training)  ")
     add(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python "
         f"{platform.python_version()}; torch.set_num_threads(1); load average (1 min) {loads[0]:.1f} at the start, "
         f"{loads[1]:.1f} at the end (other processes shared the machine; quality numbers are deterministic, times "
@@ -540,10 +564,16 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds")
     parser.add_argument("--held-out", default="", help="comma-separated seeds not used to design lr='auto'")
     parser.add_argument("--repeats", type=int, default=2, help="timed range tests of each library per seed")
+    parser.add_argument("--train-seeds", type=int, default=1,
+                        help="trainings averaged per seed and LR or method (inits and data orders seed + 1000 k)")
     parser.add_argument("--quick", action="store_true", help="digits only, 1 seed, 2 epochs, 3 grid points")
     parser.add_argument("--out", type=Path, default=None, help="also write the Markdown report to this file")
     args = parser.parse_args()
     args.command = "python " + " ".join(shlex.quote(a) for a in sys.argv)
+    if args.train_seeds < 1:
+        parser.error(f"--train-seeds must be >= 1, got {args.train_seeds}")
+    global TRAIN_SEEDS
+    TRAIN_SEEDS = args.train_seeds
     if args.quick:
         args.workloads, args.seeds, args.repeats, args.held_out = "digits", "0", 1, ""
     args.seeds = [int(s) for s in args.seeds.split(",")]
