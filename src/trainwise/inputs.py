@@ -19,10 +19,13 @@ Medians miss a shift confined to a few features (a validation set drawn from one
 features go together. :class:`InputRows` keeps the first rows of each side and :func:`classifier_auc` asks the
 general question, the way "adversarial validation" does: can a classifier tell validation inputs from training
 inputs? A logistic regression on the standardized features and their squares (so that a wider or narrower
-spread is visible too), scored by cross-validation; its AUC is 0.5 when the two sets are alike. :class:`~trainwise.monitor.Monitor` feeds the training
-inputs of its measured steps and the first validation pass into these; ``trainwise.diagnose`` reads the result.
+spread is visible too), scored by cross-validation; its AUC is 0.5 when the two sets are alike.
+:class:`~trainwise.monitor.Monitor` feeds the training inputs of its measured steps and the first validation pass
+into these; ``trainwise.diagnose`` reads the result.
 
-Torch and scipy have no running per-feature moments of a stream of batches: this is that, in float64.
+Torch and scipy have no running per-feature moments of a stream of batches: this is that, in float64. The
+regression is a few lines of torch L-BFGS rather than scikit-learn's, whose import alone would add about a second
+to every monitored run.
 """
 
 from __future__ import annotations
@@ -51,9 +54,10 @@ class InputMoments:
     """
 
     def __init__(self) -> None:
-        self.count = 0
+        self.count = 0  # samples
         self._sum: torch.Tensor | None = None
         self._squares: torch.Tensor | None = None
+        self._finite: torch.Tensor | None = None  # per feature: how many values were finite (NaN/Inf left out)
         self._width: int | None = None  # values per sample before striding: batches of another width are skipped
         self.skipped = 0
 
@@ -69,13 +73,15 @@ class InputMoments:
             return
         stride = math.ceil(flat.shape[1] / MAX_FEATURES)
         values = flat[:, ::stride].double()
-        values = torch.where(torch.isfinite(values), values, torch.nan)
-        total, squares = values.nansum(0), (values * values).nansum(0)
+        finite = torch.isfinite(values)
+        values = torch.where(finite, values, 0.0)
+        total, squares, counted = values.sum(0), (values * values).sum(0), finite.sum(0, dtype=torch.float64)
         if self._sum is None:
-            self._sum, self._squares = total, squares
+            self._sum, self._squares, self._finite = total, squares, counted
         else:
             self._sum += total
             self._squares += squares
+            self._finite += counted
         self.count += flat.shape[0]
 
     @property
@@ -84,15 +90,17 @@ class InputMoments:
         return self._width
 
     def mean(self) -> np.ndarray:
+        """Per-feature mean of the finite values (NaN for a feature that had none)."""
         if self._sum is None:
             return np.array([])
-        return (self._sum / self.count).cpu().numpy()
+        return (self._sum / self._finite).cpu().numpy()
 
     def std(self) -> np.ndarray:
+        """Per-feature (population) standard deviation of the finite values."""
         if self._squares is None:
             return np.array([])
         mean = self.mean()
-        return np.sqrt(np.maximum((self._squares / self.count).cpu().numpy() - mean * mean, 0.0))
+        return np.sqrt(np.maximum((self._squares / self._finite).cpu().numpy() - mean * mean, 0.0))
 
 
 class InputRows:
