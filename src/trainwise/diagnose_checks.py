@@ -8,6 +8,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   decades above (a tenth of the weights per step) too high;
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large);
+* ReLUs alive at the first step and over half dead later, under updates of more than 1e-2 of the weights (ten
+  times the seeds' target), were knocked dead by the steps: the learning rate is too high (CS231n: "as much as 40%
+  of your network can be dead if the learning rate is set too high");
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
 * the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise
@@ -89,7 +92,8 @@ CLASSIFIER_MARGIN = 0.15
 )
 def _lr_too_high(run: Run) -> Verdict | None:
     """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back or
-    ends worse than chance (above ln(C)), or steps that move the weights by a tenth of their norm."""
+    ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm, or ReLU units that
+    were alive at the start knocked dead under steps over 10x the seeds' 1e-3 of the weights."""
     bad = run.first_nonfinite_step
     if bad is not None or run.history.status == "diverged":
         step = bad if bad is not None else run.steps
@@ -301,7 +305,8 @@ def _underfitting(run: Run) -> Verdict | None:
 )
 def _unrepresentative_validation(run: Run) -> Verdict | None:
     """Validation inputs distributed unlike the training inputs (means moved by half a training standard
-    deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise); validation loss
+    deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise; or a classifier
+    telling them apart with a cross-validated AUC above 0.65, beyond its noise); validation loss
     far below training (under half); ending above twice the untrained loss while training halved (worse than not
     training at all); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
