@@ -9,8 +9,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large);
 * ReLUs alive at the first step and over half dead later, under updates of more than 1e-2 of the weights (ten
-  times the seeds' target), were knocked dead by the steps: the learning rate is too high (CS231n: "as much as 40%
-  of your network can be dead if the learning rate is set too high");
+  times the seeds' target), were knocked dead by the steps: the learning rate is too high (the CS231n notes warn
+  that too high a learning rate can leave a large part of a ReLU network dead);
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
 * the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise
