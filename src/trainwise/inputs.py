@@ -44,7 +44,33 @@ MAX_FEATURES = 4096
 4096 evenly spread positions describe the distribution as well and keep the cost flat."""
 
 
-class InputMoments:
+class _Samples:
+    """What both accumulators share: a batch flattened to ``[samples, values]`` (floating point, non-empty), and
+    batches of another width than the first left out and counted in ``skipped`` (variable-length inputs: positions
+    would not line up)."""
+
+    def __init__(self) -> None:
+        self._width: int | None = None  # values per sample before striding
+        self.skipped = 0
+
+    @property
+    def width(self) -> int | None:
+        """Values per sample (before striding); ``None`` before the first batch."""
+        return self._width
+
+    def _flat(self, batch: Any) -> torch.Tensor | None:
+        if not isinstance(batch, torch.Tensor) or not batch.is_floating_point() or batch.dim() < 1 or not len(batch):
+            return None
+        flat = batch.detach().reshape(batch.shape[0], -1)
+        if self._width is None:
+            self._width = flat.shape[1]
+        elif flat.shape[1] != self._width:
+            self.skipped += 1
+            return None
+        return flat
+
+
+class InputMoments(_Samples):
     """Per-feature count, sum and sum of squares of the batches given to :meth:`add` (float64, on their device).
 
     >>> m = InputMoments()
@@ -54,22 +80,16 @@ class InputMoments:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.count = 0  # samples
         self._sum: torch.Tensor | None = None
         self._squares: torch.Tensor | None = None
         self._finite: torch.Tensor | None = None  # per feature: how many values were finite (NaN/Inf left out)
-        self._width: int | None = None  # values per sample before striding: batches of another width are skipped
-        self.skipped = 0
 
     def add(self, batch: torch.Tensor) -> None:
         """Add a batch ``[samples, ...]`` of floating-point inputs (anything else is ignored)."""
-        if not isinstance(batch, torch.Tensor) or not batch.is_floating_point() or batch.dim() < 1 or not len(batch):
-            return
-        flat = batch.detach().reshape(batch.shape[0], -1)
-        if self._width is None:
-            self._width = flat.shape[1]
-        elif flat.shape[1] != self._width:
-            self.skipped += 1  # variable-length inputs: positions would not line up
+        flat = self._flat(batch)
+        if flat is None:
             return
         stride = math.ceil(flat.shape[1] / MAX_FEATURES)
         values = flat[:, ::stride].double()
@@ -83,11 +103,6 @@ class InputMoments:
             self._squares += squares
             self._finite += counted
         self.count += flat.shape[0]
-
-    @property
-    def width(self) -> int | None:
-        """Values per sample (before striding); ``None`` before the first batch."""
-        return self._width
 
     def mean(self) -> np.ndarray:
         """Per-feature mean of the finite values (NaN for a feature that had none)."""
@@ -103,7 +118,7 @@ class InputMoments:
         return np.sqrt(np.maximum((self._squares / self._finite).cpu().numpy() - mean * mean, 0.0))
 
 
-class InputRows:
+class InputRows(_Samples):
     """The first ``capacity`` samples of the batches given to :meth:`add`, flattened (at most ``features`` evenly
     spaced values each) and kept as float32 on the CPU: what :func:`classifier_auc` reads.
 
@@ -114,28 +129,18 @@ class InputRows:
     """
 
     def __init__(self, capacity: int = 1024, features: int = 128) -> None:
+        super().__init__()
         self.capacity, self.features = capacity, features
         self._parts: list[np.ndarray] = []
         self._count = 0
-        self._width: int | None = None
 
     def add(self, batch: torch.Tensor) -> None:
-        if self._count >= self.capacity or not isinstance(batch, torch.Tensor) or not batch.is_floating_point():
-            return
-        if batch.dim() < 1 or not len(batch):
-            return
-        flat = batch.detach().reshape(batch.shape[0], -1)
-        if self._width is None:
-            self._width = flat.shape[1]
-        elif flat.shape[1] != self._width:
+        flat = self._flat(batch) if self._count < self.capacity else None
+        if flat is None:
             return
         flat = flat[: self.capacity - self._count, :: math.ceil(flat.shape[1] / self.features)]
         self._parts.append(flat.float().cpu().numpy())
         self._count += len(flat)
-
-    @property
-    def width(self) -> int | None:
-        return self._width
 
     def rows(self) -> np.ndarray:
         return np.concatenate(self._parts) if self._parts else np.zeros((0, 0), dtype=np.float32)

@@ -192,6 +192,7 @@ class Monitor(Callback):
         self._param_names: list[str] = []
         self._params: list[nn.Parameter] = []
         self._modules: dict[str, tuple[nn.Module, str]] = {}
+        self._all_modules: dict[str, nn.Module] = {}
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
         self._train_rows, self._val_rows = InputRows(), InputRows()
@@ -245,6 +246,7 @@ class Monitor(Callback):
         self._param_names = [n for n, _ in named]
         self._params = [p for _, p in named]
         self._modules = _hooked_modules(model) if self.activations else {}
+        self._all_modules = dict(model.named_modules())  # the running-module stack of activation calls
         self._record = _empty_record(self)
         self._history.extras["monitor"] = self._record
         self._step = 0
@@ -449,7 +451,7 @@ class Monitor(Callback):
         """See activation functions called inside forward (``F.relu``): :mod:`trainwise.activation_calls`'s mode,
         on only while the model's training-mode forward runs."""
         calls = ActivationCalls(self._call_hook(histogram), skip=tuple(ACTIVATION_KINDS))
-        self._tracking = calls.track(self._model, dict(self._model.named_modules()))
+        self._tracking = calls.track(self._model, self._all_modules)
         self._tracking.__enter__()
         entered: list[bool] = []
 
