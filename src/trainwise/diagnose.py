@@ -346,6 +346,13 @@ class Run:
         """``ln(num_classes)``: the cross-entropy of a classifier that has learned nothing."""
         return math.log(self.num_classes) if self.num_classes else None
 
+    @cached_property
+    def constant(self) -> float | None:
+        """The validation loss of the best constant prediction (``history.extras["constant_loss"]``, recorded by
+        ``fit``), the loss of a model that ignores its inputs; ``None`` when not recorded or not positive."""
+        value = _num(self.history.extras.get("constant_loss")) if isinstance(self.history.extras, dict) else math.nan
+        return float(value) if math.isfinite(value) and value > 0 else None
+
     def epoch_lrs(self) -> np.ndarray:
         """The LR at the last step of each epoch (NaN when unknown)."""
         out = np.full(len(self.history.epochs), np.nan)

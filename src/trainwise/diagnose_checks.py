@@ -25,7 +25,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   three times more than training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
-  each other are close; above half of ``ln(C)`` is poor; improving under 5% while the LR anneals is at capacity;
+  each other are close; above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
+  the targets' variance for squared error: what a model that ignores its inputs reaches) is poor;
 * validation inputs whose per-feature means moved by half a training standard deviation (a "medium" effect size)
   or whose spread changed 1.5x, medians over features and five times beyond what sampling alone would give,
   come from another distribution; so do inputs a classifier tells from the training inputs with a
@@ -73,7 +74,6 @@ GRADIENT_SPIKE = 100.0
 RELATIVE_GRADIENT_HIGH = 10.0
 STILL_FALLING_SHARE = 0.2  # a straight line makes 25% of its progress in the last quarter; a converged curve ~0
 PLATEAU_SHARE = 0.02
-ANNEAL_GAIN = 0.05
 CLOSE_GAP = 0.1
 POOR_FRACTION = 0.5
 INPUT_SHIFT = 0.5
@@ -257,12 +257,14 @@ def _overfitting(run: Run) -> Verdict | None:
     severity="warning",
     fix="Train longer if the loss is still falling; otherwise use a bigger model (more units or layers) or "
     "richer features, and reduce regularization.",
-    explained_by=("lr_too_low", "lr_too_high", "dead_relu", "vanishing_gradients", "exploding_gradients",
-                  "bad_initialization", "saturated_activations", "unrepresentative_validation"),  # fmt: skip
+    explained_by=("lr_too_low", "lr_too_high", "batch_too_small", "dead_relu", "vanishing_gradients",
+                  "exploding_gradients", "bad_initialization", "saturated_activations",
+                  "unrepresentative_validation"),  # fmt: skip
 )
 def _underfitting(run: Run) -> Verdict | None:
-    """The loss was still falling at the end; or training and validation agree and are both poor (above half of
-    ln(C)), or did not improve while the LR annealed: the model is at its capacity."""
+    """The loss was still falling at the end; or training and validation agree and are both poor: above half of
+    the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
+    recorded. The model is then at its capacity."""
     curve = run.curve("val")
     shape = _progress(curve)
     if shape is not None and shape["fraction"] > 0 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
@@ -278,20 +280,19 @@ def _underfitting(run: Run) -> Verdict | None:
     if gap > CLOSE_GAP:
         return None
     evidence = {"final_train_loss": float(train[-1]), "final_val_loss": float(val[-1]), "gap": gap}
-    if run.num_classes:
-        chance = math.log(run.num_classes)
-        if val[-1] > POOR_FRACTION * chance:
-            return Verdict(
-                f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of "
-                f"ln({run.num_classes}) = {chance:.3g}, the loss of guessing the class prior",
-                {**evidence, "ln_classes": chance},
-            )
-    gain = _anneal_gain(run)
-    if gain is not None and gain < ANNEAL_GAIN:
+    if run.constant is not None:
+        reference, what = run.constant, f"{run.constant:.3g}, the loss of the best constant prediction"
+        evidence["constant_loss"] = run.constant
+    elif run.chance is not None:
+        reference, what = run.chance, f"ln({run.num_classes}) = {run.chance:.3g}, the loss of guessing"
+        evidence["ln_classes"] = run.chance
+    else:
+        return None
+    if val[-1] > POOR_FRACTION * reference:
         return Verdict(
-            f"training and validation agree ({train[-1]:.3g} vs {val[-1]:.3g}) and annealing the LR improved the "
-            f"training loss by only {gain:.1%}: the model has reached what it can represent",
-            {**evidence, "anneal_gain": gain},
+            f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of {what} "
+            f"(a model that ignores its inputs): the model explains less than half of what there is to explain",
+            {**evidence, "fraction_of_reference": float(val[-1] / reference)},
         )
     return None
 
@@ -629,19 +630,3 @@ def _epoch_noise(values: np.ndarray) -> float:
 
 def _log_noise(values: np.ndarray) -> float:
     return _epoch_noise(np.log(values))
-
-
-def _anneal_gain(run: Run) -> float | None:
-    """Relative improvement of the training loss (per epoch) from when the LR fell below half its peak to the end."""
-    if not run.annealed or len(run.train) < 4 or not run.history.steps_per_epoch:
-        return None
-    lrs = run.lrs
-    low = np.flatnonzero(lrs < 0.5 * np.nanmax(lrs))
-    after_peak = low[low > int(np.nanargmax(lrs))]
-    if not len(after_peak):
-        return None
-    epoch = min(int(after_peak[0] // run.history.steps_per_epoch), len(run.train) - 2)
-    before, end = run.train[epoch], run.train[-1]
-    if not (np.isfinite(before) and np.isfinite(end)) or before <= 0:
-        return None
-    return float((before - end) / before)

@@ -31,6 +31,7 @@ import torch
 
 from trainwise import distributed
 from trainwise import schedules as sched_lib
+from trainwise.baselines import constant_loss
 from trainwise.batches import batch_size, forward, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
@@ -196,7 +197,9 @@ def fit(
             :class:`NonFiniteLossError` with the same message.
 
     Losses are expected to be means over the batch (``reduction="mean"``); NaN/Inf losses never reach the
-    weights. With ``accumulation_steps=n`` each update averages ``n`` micro-batches.
+    weights. With ``accumulation_steps=n`` each update averages ``n`` micro-batches. After the first validation
+    pass ``history.extras["constant_loss"]`` is the validation loss of the best constant prediction (the class
+    prior, the mean target: :func:`trainwise.baselines.constant_loss`), the doctor's yardstick for a poor fit.
 
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
@@ -316,6 +319,8 @@ def fit(
                     model, loss_fn, val_loader, metric=metric_fn, batch_fn=batch_fn, device=device
                 )
                 model.train()
+                if "constant_loss" not in history.extras and state.val_outputs is not None:
+                    history.extras["constant_loss"] = constant_loss(loss_fn, state.val_outputs, state.val_targets)
             record.seconds = time.perf_counter() - epoch_started
             history.epochs.append(record)
             if val_loader is not None and state.stop_status != "diverged":

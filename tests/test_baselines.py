@@ -1,0 +1,103 @@
+"""constant_loss: the loss of the best constant prediction, checked against closed forms computed here."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from trainwise import fit
+from trainwise.baselines import constant_loss
+
+
+def _targets(n=2000, seed=0):
+    return torch.from_numpy(np.random.default_rng(seed).normal(3.0, 2.0, n).astype(np.float32))
+
+
+def test_squared_error_gives_the_variance_of_the_targets():
+    y = _targets()
+    expected = float(np.var(y.numpy().astype(np.float64)))
+    assert constant_loss(nn.MSELoss(), torch.zeros(len(y)), y) == pytest.approx(expected, rel=1e-5)
+
+
+def test_absolute_error_gives_the_mean_distance_to_the_median():
+    y = _targets(seed=1)
+    values = y.numpy().astype(np.float64)
+    expected = float(np.mean(np.abs(values - np.median(values))))
+    assert constant_loss(nn.L1Loss(), torch.zeros(len(y)), y) == pytest.approx(expected, rel=1e-3)
+
+
+def test_cross_entropy_gives_the_entropy_of_the_class_prior():
+    labels = np.random.default_rng(2).choice(4, size=3000, p=[0.5, 0.3, 0.15, 0.05])
+    p = np.bincount(labels, minlength=4) / len(labels)
+    entropy = float(-(p * np.log(p)).sum())
+    got = constant_loss(nn.CrossEntropyLoss(), torch.zeros(len(labels), 4), torch.from_numpy(labels))
+    assert got == pytest.approx(entropy, rel=1e-4)
+    assert got < math.log(4)  # a skewed prior is easier to guess than ln(C)
+
+
+def test_binary_cross_entropy_on_logits_is_refined_to_the_log_odds():
+    y = torch.from_numpy((np.random.default_rng(3).random(2000) < 0.2).astype(np.float32))
+    p = float(y.mean())
+    expected = -(p * math.log(p) + (1 - p) * math.log(1 - p))
+    assert constant_loss(nn.BCEWithLogitsLoss(), torch.zeros(len(y)), y) == pytest.approx(expected, rel=1e-4)
+
+
+def test_one_constant_per_output_and_per_class_map():
+    y = torch.stack([_targets(seed=4), 10 * _targets(seed=5)], 1)  # two outputs of very different spread
+    expected = float(np.var(y.numpy().astype(np.float64), axis=0).mean())
+    assert constant_loss(nn.MSELoss(), torch.zeros(len(y), 2), y) == pytest.approx(expected, rel=1e-4)
+    seg = torch.from_numpy(np.random.default_rng(6).choice(3, size=(50, 4, 4), p=[0.6, 0.3, 0.1]))
+    # a class map gets one prior per pixel (a model that ignores its input can still know where the sky is)
+    labels = seg.numpy().reshape(50, 16)
+    entropies = []
+    for pixel in labels.T:
+        p = np.bincount(pixel, minlength=3) / 50
+        entropies.append(-(p[p > 0] * np.log(p[p > 0])).sum())
+    got = constant_loss(nn.CrossEntropyLoss(), torch.zeros(50, 3, 4, 4), seg)
+    assert got == pytest.approx(float(np.mean(entropies)), rel=1e-2)
+
+
+def test_an_ignored_label_is_not_a_class():
+    y = torch.tensor([0, 1, 1, -100, 0, 1])
+    expected = -(0.4 * math.log(0.4) + 0.6 * math.log(0.6))
+    assert constant_loss(nn.CrossEntropyLoss(), torch.zeros(6, 2), y) == pytest.approx(expected, rel=1e-3)
+
+
+def test_large_sets_are_subsampled_evenly():
+    y = _targets(n=50_000, seed=7)
+    full = float(np.var(y.numpy().astype(np.float64)))
+    assert constant_loss(nn.MSELoss(), torch.zeros(len(y)), y, max_samples=5000) == pytest.approx(full, rel=0.05)
+
+
+def test_a_loss_that_is_not_a_scalar_or_a_set_with_nothing_to_fit_gives_none():
+    y = _targets(n=10)
+    assert constant_loss(lambda out, t: out - t, torch.zeros(10), y) is None
+    assert constant_loss(nn.MSELoss(), torch.zeros(0), y[:0]) is None
+    assert constant_loss(nn.CrossEntropyLoss(), torch.zeros(10, 3, dtype=torch.long), y.long()) is None
+    assert constant_loss(nn.MSELoss(), torch.zeros(10), y[:5]) is None  # not one target per sample
+
+
+@pytest.mark.parametrize("outputs, targets, max_samples, match", [
+    ([0.0], torch.zeros(1), 10, "outputs and targets must be tensors"),
+    (torch.zeros(1), None, 10, "outputs and targets must be tensors"),
+    (torch.zeros(1), torch.zeros(1), 0, "max_samples"),
+    (torch.zeros(1), torch.zeros(1), True, "max_samples"),
+])  # fmt: skip
+def test_bad_input_names_the_argument(outputs, targets, max_samples, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        constant_loss(nn.MSELoss(), outputs, targets, max_samples=max_samples)
+
+
+def test_fit_records_the_constant_prediction_of_its_validation_set():
+    torch.manual_seed(0)
+    x = torch.randn(256, 3)
+    y = x @ torch.tensor([1.0, -2.0, 0.5]) + 4.0
+    train = [(x[i : i + 32], y[i : i + 32]) for i in range(0, 192, 32)]
+    val = [(x[192:], y[192:])]
+    h = fit(nn.Sequential(nn.Linear(3, 1), nn.Flatten(0)), nn.MSELoss(), train, val_loader=val, epochs=2, lr=0.05,
+            seed=0)  # fmt: skip
+    expected = float(np.var(y[192:].numpy().astype(np.float64)))
+    assert h.extras["constant_loss"] == pytest.approx(expected, rel=1e-4)
+    assert "constant_loss" not in fit(nn.Linear(3, 1), nn.MSELoss(), [(x[:8], y[:8, None])], epochs=1, lr=0.1).extras
