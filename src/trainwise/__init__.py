@@ -35,6 +35,7 @@ _EXPORTS = {
     "LRFinderResult": "lr_finder",
     "check_gradients": "gradcheck",
     "Monitor": "monitor",
+    "constant_loss": "baselines",
     "Diagnosis": "diagnose",
     "Finding": "diagnose",
     "EarlyStopping": "early_stopping",

@@ -328,7 +328,9 @@ class Monitor(Callback):
     ) -> EpochRecord:
         """Close an epoch of your own loop: appends an :class:`~trainwise.history.EpochRecord` to
         ``monitor.history.epochs``. ``train_loss`` defaults to the mean step loss since the last epoch
-        (NaN when a step's loss was non-finite). Inside ``fit`` the loop writes the epochs itself."""
+        (NaN when a step's loss was non-finite). Inside ``fit`` the loop writes the epochs itself, and also
+        ``history.extras["constant_loss"]``, the doctor's yardstick for a poor fit; in your own loop set it once
+        from a validation pass: ``trainwise.constant_loss(loss_fn, outputs, targets)``."""
         self._require_active("end_epoch")
         if self._in_fit:
             raise RuntimeError("end_epoch() is for your own loop; inside fit the loop records the epochs")
