@@ -16,6 +16,7 @@ __all__ = [
     "step_series_figure",
     "range_test_figure",
     "bar_figure",
+    "histograms_figure",
 ]
 
 _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -144,3 +145,47 @@ def bar_figure(values: Mapping[str, float | None], *, title: str, y_label: str) 
         fig.update_yaxes(range=[lo - pad, hi + pad])
     fig.update_yaxes(title_text=y_label)
     return _layout(fig, title, height=360)
+
+
+def histograms_figure(
+    panels: Mapping[str, Mapping[str, Sequence[int] | None]], edges: Mapping[str, Sequence[float]], *, title: str,
+    x_label: str, ticks: Mapping[str, Mapping[float, str]] | None = None, max_panels: int = 8,
+) -> Any | None:
+    """One panel per layer, its value distribution at each of a few steps overlaid (seed 002's picture of
+    activations by layer): ``panels`` maps a layer to ``{step label: bin counts}``, ``edges`` a layer to its
+    bin edges (in the space the bars are drawn in) and ``ticks`` optionally a layer to ``{position: label}`` for
+    its x axis. Counts are shown as fractions of the layer's values. With more than ``max_panels`` layers, evenly
+    spaced ones are drawn (first and last included). ``None`` when no layer has a histogram."""
+    from plotly.subplots import make_subplots
+
+    go = _go()
+    names = [n for n, by_step in panels.items() if any(c for c in by_step.values())]
+    if not names:
+        return None
+    if len(names) > max_panels:
+        names = [names[round(i * (len(names) - 1) / (max_panels - 1))] for i in range(max_panels)]
+    cols = min(4, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.04, vertical_spacing=0.16)
+    labels: list[str] = []
+    for i, name in enumerate(names):
+        bounds = list(edges[name])
+        centers = [(a + b) / 2 for a, b in zip(bounds[:-1], bounds[1:])]
+        widths = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
+        for label, counts in panels[name].items():
+            if not counts:
+                continue
+            total = sum(counts) or 1
+            if label not in labels:
+                labels.append(label)
+            k = labels.index(label)
+            fig.add_trace(go.Bar(x=centers, y=[c / total for c in counts], width=widths, name=label, legendgroup=label,
+                                 showlegend=label not in {t.name for t in fig.data}, opacity=0.55,
+                                 marker={"color": _PALETTE[k % len(_PALETTE)]}), row=i // cols + 1, col=i % cols + 1)  # fmt: skip
+        if ticks and ticks.get(name):
+            fig.update_xaxes(tickvals=list(ticks[name]), ticktext=list(ticks[name].values()), row=i // cols + 1,
+                             col=i % cols + 1)  # fmt: skip
+    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_xaxes(title_text=x_label, row=rows)
+    fig.update_yaxes(title_text="fraction", col=1)
+    return _layout(fig, title, height=230 * rows + 110)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +201,65 @@ def _instrument_figures(monitor: Mapping[str, Any], run_name: str) -> list[Any]:
         out.append(Figure(figures.overlay_figure(stds, x=act_steps, title="Activation standard deviation per layer",
                                                  x_label="step", y_label="std", log_y=True),
                           "Scales that collapse or explode with depth point to a bad initialization."))
+    out.extend(_histogram_figures(monitor))
+    return out
+
+
+# The monitor bins outputs other than tanh/sigmoid in the signed log u = sign(y) * log10(1 + |y| / 1e-3) on
+# [-5, 5] (uniform in u): drawn in u, labelled with the y each whole u stands for.
+_SIGNED_LOG_TICKS = {float(u): ("0" if u == 0 else f"{'-' if u < 0 else ''}{10.0 ** (abs(u) - 3):g}") for u in range(-5, 6)}
+
+
+def _first_and_last(steps: Sequence[int], counts: Sequence[Any]) -> dict[str, Any]:
+    """The first and the last recorded histogram of one layer, labelled by their steps."""
+    kept = [(s, c) for s, c in zip(steps, counts) if c]
+    if not kept:
+        return {}
+    picks = [kept[0], kept[-1]] if len(kept) > 1 else [kept[0]]
+    return {f"step {s}": c for s, c in picks}
+
+
+def _histogram_figures(monitor: Mapping[str, Any]) -> list[Any]:
+    """Per-layer distributions of activations and of log10 |gradient|, at the first and the last histogram step."""
+    hist = monitor.get("histograms") or {}
+    out: list[Any] = []
+    modules = monitor.get("modules") or {}
+    act_edges = hist.get("activation_edges") or {}
+    panels, edges, ticks = {}, {}, {}
+    recorded = hist.get("activations") or {}
+    # the activation functions' outputs when the model has any (weight layers' outputs are their inputs)
+    nonlinear = [n for n in recorded if (modules.get(n) or {}).get("kind") not in (None, "layer")]
+    for name in nonlinear or list(recorded):
+        counts = recorded[name]
+        kind = (modules.get(name) or {}).get("kind")
+        family = kind if kind in ("tanh", "sigmoid") else "default"
+        if family not in act_edges:
+            continue
+        label = f"{_name(name)} ({kind})" if kind else _name(name)
+        panels[label] = _first_and_last(hist.get("activation_steps") or [], counts)
+        if family == "default":
+            count = len(act_edges["default"]) - 1
+            edges[label] = [-5 + 10 * i / count for i in range(count + 1)]
+            ticks[label] = {u: t for u, t in _SIGNED_LOG_TICKS.items() if abs(u) % 2 == 1 or u == 0}
+        else:
+            edges[label] = act_edges[family]
+    fig = figures.histograms_figure(panels, edges, ticks=ticks, title="Activations per layer, first and last "
+                                    "histogram step", x_label="output value")  # fmt: skip
+    if fig is not None:
+        out.append(Figure(fig, "Seed 002's picture: healthy layers keep a similar spread with depth; tanh piled at "
+                               "+-1 is saturated, ReLU outputs all at 0 are dead, a spread shrinking layer by "
+                               "layer is a bad initialization."))  # fmt: skip
+    grad_edges = hist.get("gradient_log10_edges")
+    roles = (monitor.get("params") or {}).get("roles") or {}
+    grads = {_name(n): _first_and_last(hist.get("gradient_steps") or [], c)
+             for n, c in (hist.get("gradients") or {}).items() if roles.get(n) == "weight"}  # fmt: skip
+    if grad_edges:
+        fig = figures.histograms_figure(grads, {n: grad_edges for n in grads}, title="Gradients per weight, first "
+                                        "and last histogram step", x_label="log10 |gradient|")  # fmt: skip
+        if fig is not None:
+            out.append(Figure(fig, "Gradients that shift decades to the left from the last layer to the first are "
+                                   "vanishing; a mass at the right edge (10 and above) is exploding. The leftmost bin "
+                                   "also holds exact zeros: weights that received no gradient (dead units)."))  # fmt: skip
     return out
 
 
