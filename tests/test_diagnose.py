@@ -326,6 +326,39 @@ def test_gradient_spikes_growth_and_nonfinite_gradients_are_exploding():
     assert f.severity == "error" and f.evidence["parameter"] == "0.weight"
 
 
+def test_routine_spikes_of_one_sample_gradients_are_not_exploding():
+    # batch size 1 on a task mostly fitted: most samples pass almost no gradient, every misfit one a 1000x "spike"
+    # over the median; spikes that recur every few steps are the run's normal, not an explosion
+    # (at first no sample is fitted yet and every one passes a gradient)
+    rng = np.random.default_rng(0)
+    norms = np.where(rng.random(200) < 0.25, 15.0, 0.01) * rng.lognormal(0, 0.3, 200)
+    norms[:30] = 5.0 * rng.lognormal(0, 0.3, 30)
+    assert "exploding_gradients" not in _names(_with(_record(grad_norm=list(norms)), _history(_decay())))
+    norms[150] = 1e5  # beyond anything the run has seen: exploding
+    assert "exploding_gradients" in _names(_with(_record(grad_norm=list(norms)), _history(_decay())))
+
+
+def test_the_start_of_a_small_batch_run_is_its_first_32_samples():
+    # batch 6, 400 steps: the loss halves within the first chunk (40 steps); the start is the level of the first
+    # ceil(32 / 6) = 6 steps, not the first chunk's median
+    losses = _decay(400, start=1.0, rate=0.05, floor=0.01, noise=0.0)
+    h = _with(_record(samples=6), _history(losses))
+    run = dx.Run(h)
+    assert run.start == pytest.approx(float(np.median(losses[:6])))
+    assert dx.Run(_with(_record(samples=64), _history(losses))).start == losses[0]
+
+
+def test_validation_worse_than_learning_nothing_is_read_against_the_constant_prediction():
+    # a regression whose first loss is low (0.1) but whose constant prediction costs 1.0: a validation loss of 0.3
+    # is 3x the first loss, yet far better than learning nothing
+    train = [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]
+    val = [0.3, 0.3, 0.31, 0.3, 0.3, 0.3]
+    h = _history(_decay(120, start=0.1, floor=0.001), train=train, val=val, task="regression")
+    assert "unrepresentative_validation" in _names(h)  # against the first loss
+    h.extras["constant_loss"] = 1.0
+    assert "unrepresentative_validation" not in _names(h)
+
+
 def test_a_layer_of_silent_relus_is_dead_relu():
     dead = {"1": ("relu", {"dead_frac": [0.9] * 10, "zero_frac": [0.95] * 10}, 64)}
     f = diagnose(_with(_record(modules=dead), _history(_decay())))["dead_relu"]

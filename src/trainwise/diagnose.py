@@ -328,9 +328,14 @@ class Run:
     @cached_property
     def start(self) -> float:
         """The loss the run started from: the first step's loss, or — when a step averages fewer than 8 samples,
-        so that its loss is one sample's rather than a level — the median of the first chunk."""
+        so that its loss is one sample's rather than a level — the median over the first 32 samples' steps (not
+        more: a small-batch run takes many steps, and its loss may have halved by the end of its first chunk)."""
         first = self.losses[0] if self.steps and np.isfinite(self.losses[0]) else math.nan
         small = self.batch_size is not None and self.batch_size < 8
+        if small:
+            head = self.losses[: max(5, math.ceil(32 / max(self.batch_size, 1)))]
+            if np.isfinite(head).sum() >= 3:
+                return float(np.nanmedian(head))
         if (small or not math.isfinite(first)) and self.chunks is not None:
             return float(self.chunks[0][0])
         return float(first)

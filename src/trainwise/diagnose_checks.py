@@ -35,7 +35,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   within about 2.5x), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
 * gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
-  norm 100x the median of the 20 steps before it, or gradients ten times the norm of their weights: exploding.
+  norm 100x the median of the 20 steps before it (and beyond anything in the 500 before: one-sample gradients
+  spike routinely), or gradients ten times the norm of their weights: exploding.
 
 NaN, Inf and negative losses: non-finite losses are a finding in themselves (``lr_too_high``) and are left out of
 every curve statistic; negative losses (log-likelihoods, some regressions) are fine for the checks that compare
@@ -338,11 +339,13 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     if ratio < 0.5:
         return Verdict(f"validation loss is {ratio:.2f}x the training loss over the second half of training",
                        {"val_to_train": ratio}, epochs=(len(val) // 2, len(val) - 1))  # fmt: skip
-    untrained = run.chance if run.chance is not None else run.start
+    # what not training at all would give: the best constant prediction (recorded by fit), else ln(C), else the
+    # first loss
+    untrained = next(v for v in (run.constant, run.chance, run.start) if v is not None)
     if train[-1] < 0.5 * train[0] and math.isfinite(untrained) and untrained > 0 and val[-1] > 2 * untrained:
         return Verdict(
-            f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of the untrained model "
-            f"({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
+            f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of a model that learned "
+            f"nothing ({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
             {"final_val_loss": float(val[-1]), "untrained_loss": float(untrained), "train_decrease": 1 - train[-1] / train[0]},
             epochs=(0, len(val) - 1),
         )
@@ -594,8 +597,11 @@ def _half_progress_step(run: Run) -> float:
     return float(firsts[reached[0]]) if len(reached) else math.inf
 
 
-def _spike(norms: np.ndarray, window: int = 20) -> tuple[float, int] | None:
-    """The largest ratio of a finite gradient norm to the median of the ``window`` before it."""
+def _spike(norms: np.ndarray, window: int = 20, memory: int = 500) -> tuple[float, int] | None:
+    """The largest ratio of a finite gradient norm to the median of the ``window`` before it, among norms without
+    precedent: fewer than three of the ``memory`` steps before reached a third of it. (With a batch of one, most
+    samples are already fitted and pass almost no gradient, so every misfit sample is a 1000x "spike" over the
+    median — but one that has happened many times before; an explosion reaches magnitudes the run has not seen.)"""
     best = None
     for t in range(5, len(norms)):
         previous = norms[max(0, t - window) : t]
@@ -603,8 +609,11 @@ def _spike(norms: np.ndarray, window: int = 20) -> tuple[float, int] | None:
         if len(previous) < 5 or not np.isfinite(norms[t]):
             continue
         typical = float(np.median(previous))
-        if typical > 0 and (best is None or norms[t] / typical > best[0]):
-            best = (float(norms[t] / typical), t)
+        if typical <= 0 or (best is not None and norms[t] / typical <= best[0]):
+            continue
+        if norms[t] / typical > GRADIENT_SPIKE and np.count_nonzero(norms[max(0, t - memory) : t] >= norms[t] / 3) >= 3:
+            continue  # a magnitude this run has reached before
+        best = (float(norms[t] / typical), t)
     return best
 
 
