@@ -38,9 +38,10 @@ def constant_loss(
     value per output, per class and per position of a class map: a model blind to its input can still learn
     where the sky usually is) and is fitted with L-BFGS from a start that is already optimal for the common losses
     (the targets' mean for float targets of the outputs' shape; the log class frequencies for class indices), so
-    other losses — absolute error, Huber, binary cross-entropy on logits — get a few steps of refinement. Beyond ``max_samples`` evenly
-    spaced samples are used. Returns ``None`` when there is nothing to fit (no samples, non-float outputs) or
-    ``loss_fn`` does not give a finite scalar for a constant output (a custom loss with needs of its own).
+    other losses — absolute error, Huber, binary cross-entropy on logits — get a few steps of refinement. Beyond
+    ``max_samples``, evenly spaced samples are used. Returns ``None`` when there is nothing to fit (no samples,
+    non-float outputs) or ``loss_fn`` does not give a finite scalar for a constant output (a custom loss with
+    needs of its own).
     """
     if not isinstance(outputs, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise TypeError(

@@ -179,9 +179,10 @@ def histograms_figure(
             if label not in labels:
                 labels.append(label)
             k = labels.index(label)
-            fig.add_trace(go.Bar(x=centers, y=[c / total for c in counts], width=widths, name=label, legendgroup=label,
-                                 showlegend=label not in {t.name for t in fig.data}, opacity=0.55,
-                                 marker={"color": _PALETTE[k % len(_PALETTE)]}), row=i // cols + 1, col=i % cols + 1)  # fmt: skip
+            bars = go.Bar(x=centers, y=[c / total for c in counts], width=widths, name=label, legendgroup=label,
+                          showlegend=label not in {t.name for t in fig.data}, opacity=0.55,
+                          marker={"color": _PALETTE[k % len(_PALETTE)]})  # fmt: skip
+            fig.add_trace(bars, row=i // cols + 1, col=i % cols + 1)
         if ticks and ticks.get(name):
             fig.update_xaxes(tickvals=list(ticks[name]), ticktext=list(ticks[name].values()), row=i // cols + 1,
                              col=i % cols + 1)  # fmt: skip

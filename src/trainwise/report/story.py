@@ -207,7 +207,8 @@ def _instrument_figures(monitor: Mapping[str, Any], run_name: str) -> list[Any]:
 
 # The monitor bins outputs other than tanh/sigmoid in the signed log u = sign(y) * log10(1 + |y| / 1e-3) on
 # [-5, 5] (uniform in u): drawn in u, labelled with the y each whole u stands for.
-_SIGNED_LOG_TICKS = {float(u): ("0" if u == 0 else f"{'-' if u < 0 else ''}{10.0 ** (abs(u) - 3):g}") for u in range(-5, 6)}
+_SIGNED_LOG_TICKS = {float(u): "0" if u == 0 else f"{'-' if u < 0 else ''}{10.0 ** (abs(u) - 3):g}"
+                     for u in range(-5, 6)}  # fmt: skip
 
 
 def _first_and_last(steps: Sequence[int], counts: Sequence[Any]) -> dict[str, Any]:
@@ -257,9 +258,10 @@ def _histogram_figures(monitor: Mapping[str, Any]) -> list[Any]:
         fig = figures.histograms_figure(grads, {n: grad_edges for n in grads}, title="Gradients per weight, first "
                                         "and last histogram step", x_label="log10 |gradient|")  # fmt: skip
         if fig is not None:
-            out.append(Figure(fig, "Gradients that shift decades to the left from the last layer to the first are "
-                                   "vanishing; a mass at the right edge (10 and above) is exploding. The leftmost bin "
-                                   "also holds exact zeros: weights that received no gradient (dead units)."))  # fmt: skip
+            caption = ("Gradients that shift decades to the left from the last layer to the first are vanishing; a "
+                       "mass at the right edge (10 and above) is exploding. The leftmost bin also holds exact zeros: "
+                       "weights that received no gradient (dead units).")
+            out.append(Figure(fig, caption))
     return out
 
 
