@@ -72,12 +72,14 @@ def score(results: dict[str, set[str]]) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------------------ data
-def _split(x: np.ndarray, y: np.ndarray, n_val: int, seed: int):
+def _split(x: np.ndarray, y: np.ndarray, n_val: int, seed: int, standardize: bool = True):
     perm = np.random.default_rng(seed).permutation(len(x))
     val, train = perm[:n_val], perm[n_val:]
-    mean, std = x[train].mean(0), x[train].std(0)
-    std[std < 1e-8] = 1.0  # constant features (blank pixels) stay constant instead of blowing up
-    x = ((x - mean) / std).astype(np.float32)
+    if standardize:
+        mean, std = x[train].mean(0), x[train].std(0)
+        std[std < 1e-8] = 1.0  # constant features (blank pixels) stay constant instead of blowing up
+        x = (x - mean) / std
+    x = x.astype(np.float32)
     return (x[train], y[train]), (x[val], y[val])
 
 
@@ -90,19 +92,21 @@ def _digits(seed: int = 0):
 
 
 @functools.lru_cache(maxsize=None)
-def _breast_cancer(seed: int = 0):
+def _breast_cancer(seed: int = 0, standardize: bool = True):
+    """Breast cancer; with ``standardize=False`` its features as they come (areas in the hundreds to thousands)."""
     from sklearn.datasets import load_breast_cancer
 
     d = load_breast_cancer()
-    return _split(d.data.astype(np.float64), d.target.astype(np.int64), 200, seed)
+    return _split(d.data.astype(np.float64), d.target.astype(np.int64), 200, seed, standardize)
 
 
 @functools.lru_cache(maxsize=None)
-def _wine(seed: int = 0):
+def _wine(seed: int = 0, standardize: bool = True):
+    """Wine; with ``standardize=False`` its features as they come (proline in the hundreds to over a thousand)."""
     from sklearn.datasets import load_wine
 
     d = load_wine()
-    return _split(d.data.astype(np.float64), d.target.astype(np.int64), 50, seed)
+    return _split(d.data.astype(np.float64), d.target.astype(np.int64), 50, seed, standardize)
 
 
 @functools.lru_cache(maxsize=None)
@@ -147,42 +151,55 @@ def _sequences(n: int = 2000, length: int = 30, seed: int = 0):
 
 
 # ---------------------------------------------------------------------------------------------- models
-def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, seed: int = 0, squeeze: bool = False) -> nn.Module:
+def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, seed: int = 0, squeeze: bool = False,
+         norm: str | None = None) -> nn.Module:
+    """Linear layers with ``act`` between them; ``norm="layer"`` or ``"batch"`` puts LayerNorm or BatchNorm1d
+    before each activation."""
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
+            if norm is not None:
+                layers.append(nn.LayerNorm(b) if norm == "layer" else nn.BatchNorm1d(b))
             layers.append(act())
     if squeeze:
         layers.append(nn.Flatten(0))
     return nn.Sequential(*layers)
 
 
-def _cnn(seed: int = 0) -> nn.Module:
+def _cnn(seed: int = 0, channels: tuple[int, int] = (16, 32)) -> nn.Module:
+    """Two 3x3 conv layers with ``channels`` channels and a linear head, on the 8x8 digits."""
+    c1, c2 = channels
     torch.manual_seed(seed)
     return nn.Sequential(
         nn.Unflatten(1, (1, 8, 8)),
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 2 * 2, 10),
+        nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(c2 * 2 * 2, 10),
     )  # fmt: skip
 
 
-class _RNNRegressor(nn.Module):
-    """A tanh RNN over the sequence, then a linear head on the last hidden state; recurrent weights scaled."""
+class _RecurrentRegressor(nn.Module):
+    """A GRU, LSTM or ReLU/tanh RNN over the sequence, then a linear head on the last hidden state; the
+    recurrent (hidden-to-hidden) weights scaled by ``recurrent_scale``."""
 
-    def __init__(self, recurrent_scale: float = 1.0, seed: int = 0) -> None:
+    def __init__(self, cell: str, hidden: int = 32, recurrent_scale: float = 1.0, seed: int = 0) -> None:
         super().__init__()
         torch.manual_seed(seed)
-        self.rnn = nn.RNN(1, 32, batch_first=True)
-        self.head = nn.Linear(32, 1)
+        if cell == "gru":
+            self.rnn: nn.RNNBase = nn.GRU(1, hidden, batch_first=True)
+        elif cell == "lstm":
+            self.rnn = nn.LSTM(1, hidden, batch_first=True)
+        else:
+            self.rnn = nn.RNN(1, hidden, nonlinearity=cell, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
         with torch.no_grad():
             self.rnn.weight_hh_l0.mul_(recurrent_scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _, hidden = self.rnn(x)
-        return self.head(hidden[-1]).squeeze(-1)
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1]).squeeze(-1)
 
 
 class _FunctionalMLP(nn.Module):
@@ -204,9 +221,10 @@ class _FunctionalMLP(nn.Module):
 
 
 def _init_weights(model: nn.Module, std: float, seed: int = 0) -> nn.Module:
+    """Every linear and convolution weight drawn from N(0, std^2), biases zero."""
     torch.manual_seed(seed + 1)
     for m in model.modules():
-        if isinstance(m, nn.Linear):
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
             nn.init.normal_(m.weight, 0.0, std)
             nn.init.zeros_(m.bias)
     return model
@@ -317,7 +335,8 @@ CASES: list[Case] = [
          acceptable=("lr_too_high",)),
     # -- activations, gradients and initialization --------------------------------------------------------
     Case("exploding_rnn", "a tanh RNN with recurrent weights scaled 3x, SGD at 0.1", "exploding_gradients",
-         lambda: _train(_RNNRegressor(3.0), _sequences(), epochs=5, lr=0.1, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=3.0),
+                        _sequences(), epochs=5, lr=0.1, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("deep_sigmoid_teacher", "a 10-layer sigmoid MLP trained with SGD", "vanishing_gradients",
          lambda: _train(_mlp([10] + [32] * 9 + [4], act=nn.Sigmoid), _teacher(), epochs=6, lr=0.1, optimizer="momentum",
@@ -403,7 +422,8 @@ HELD_OUT: list[Case] = [
          lambda: _train(_kill_relus(_mlp([2, 32, 32, 3], seed=20), -3.0), _rings(seed=20), epochs=8, lr=1e-2, classes=3),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients")),
     Case("exploding_rnn_s21", "a tanh RNN with recurrent weights scaled 3.5x, SGD at 0.1", "exploding_gradients",
-         lambda: _train(_RNNRegressor(3.5, seed=21), _sequences(seed=21), epochs=5, lr=0.1, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=3.5, seed=21),
+                        _sequences(seed=21), epochs=5, lr=0.1, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("plateau_cnn_s22", "the digits CNN with Adam at a constant 1e-2", "plateau",
          lambda: _train(_cnn(seed=22), _digits(seed=22), epochs=8, lr=1e-2, classes=10),
@@ -470,7 +490,8 @@ HELD_OUT_2: list[Case] = [
                         classes=10),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients")),
     Case("exploding_rnn_s43", "a tanh RNN with recurrent weights scaled 3x, SGD at 0.1, other seed", "exploding_gradients",
-         lambda: _train(_RNNRegressor(3.0, seed=43), _sequences(seed=43), epochs=5, lr=0.1, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=3.0, seed=43),
+                        _sequences(seed=43), epochs=5, lr=0.1, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("plateau_rings_s44", "4 rings, Adam at a constant 4e-2", "plateau",
          lambda: _train(_mlp([2, 32, 32, 4], seed=44), _rings(n=5000, classes=4, seed=44), epochs=10, lr=4e-2, classes=4),
@@ -526,7 +547,8 @@ HELD_OUT_3: list[Case] = [
                         lr=1e-3),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients")),
     Case("exploding_rnn_s60", "a tanh RNN with recurrent weights scaled 3x, SGD at 0.08", "exploding_gradients",
-         lambda: _train(_RNNRegressor(3.0, seed=60), _sequences(seed=60), epochs=5, lr=0.08, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=3.0, seed=60),
+                        _sequences(seed=60), epochs=5, lr=0.08, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("plateau_teacher_s61", "the teacher task with Adam at a constant 2e-2 on 8000 samples", "plateau",
          lambda: _train(_mlp([10, 64, 64, 4], seed=61), _teacher(n=8000, seed=61), epochs=10, lr=2e-2, classes=4),
@@ -601,7 +623,8 @@ HELD_OUT_4: list[Case] = [
                         epochs=6, lr=1e-3, classes=3),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients")),
     Case("exploding_rnn_s84", "a tanh RNN with recurrent weights scaled 2.8x, SGD at 0.12", "exploding_gradients",
-         lambda: _train(_RNNRegressor(2.8, seed=84), _sequences(seed=84), epochs=5, lr=0.12, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=2.8, seed=84),
+                        _sequences(seed=84), epochs=5, lr=0.12, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("plateau_waves_s85", "the regression MLP with Adam at a constant 1e-2 on 6000 samples", "plateau",
          lambda: _train(_mlp([8, 64, 64, 1], squeeze=True, seed=85), _waves(n=6000, seed=85), epochs=12, lr=1e-2),
@@ -678,7 +701,8 @@ HELD_OUT_5: list[Case] = [
                         _waves(seed=102), epochs=6, lr=1e-3),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients")),
     Case("exploding_rnn_s103", "a tanh RNN with recurrent weights scaled 3.2x, SGD at 0.1", "exploding_gradients",
-         lambda: _train(_RNNRegressor(3.2, seed=103), _sequences(seed=103), epochs=5, lr=0.1, optimizer="sgd"),
+         lambda: _train(_RecurrentRegressor("tanh", recurrent_scale=3.2, seed=103),
+                        _sequences(seed=103), epochs=5, lr=0.1, optimizer="sgd"),
          acceptable=("lr_too_high",)),
     Case("plateau_digits_s104", "the digits MLP with Adam at a constant 2e-2", "plateau",
          lambda: _train(_mlp([64, 128, 64, 10], seed=104), _digits(seed=104), epochs=10, lr=2e-2, classes=10),
@@ -878,28 +902,6 @@ def _friedman_split_by_target(n: int = 3000, seed: int = 0):
 
 
 @functools.lru_cache(maxsize=None)
-def _breast_cancer_raw(seed: int = 0):
-    """Breast cancer with its features as they come (areas in the hundreds to thousands): not standardized."""
-    from sklearn.datasets import load_breast_cancer
-
-    d = load_breast_cancer()
-    perm = np.random.default_rng(seed).permutation(len(d.data))
-    x, y = d.data.astype(np.float32), d.target.astype(np.int64)
-    return (x[perm[200:]], y[perm[200:]]), (x[perm[:200]], y[perm[:200]])
-
-
-@functools.lru_cache(maxsize=None)
-def _wine_raw(seed: int = 0):
-    """Wine with its features as they come (proline in the hundreds to over a thousand): not standardized."""
-    from sklearn.datasets import load_wine
-
-    d = load_wine()
-    perm = np.random.default_rng(seed).permutation(len(d.data))
-    x, y = d.data.astype(np.float32), d.target.astype(np.int64)
-    return (x[perm[50:]], y[perm[50:]]), (x[perm[:50]], y[perm[:50]])
-
-
-@functools.lru_cache(maxsize=None)
 def _friedman_raw_target(n: int = 3000, scale: float = 100.0, seed: int = 0):
     """Friedman #1 with standardized inputs but the target left in raw units and multiplied by ``scale`` (a
     target in the thousands)."""
@@ -945,69 +947,12 @@ class _ResMLP(nn.Module):
         return out.squeeze(-1) if self.squeeze else out
 
 
-def _norm_mlp(sizes: list[int], norm: str, seed: int = 0, act: type[nn.Module] = nn.ReLU,
-              squeeze: bool = False) -> nn.Module:
-    """An MLP whose hidden layers are Linear -> LayerNorm or BatchNorm1d -> activation."""
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers += [nn.LayerNorm(b) if norm == "layer" else nn.BatchNorm1d(b), act()]
-    if squeeze:
-        layers.append(nn.Flatten(0))
-    return nn.Sequential(*layers)
-
-
-def _cnn_sized(c1: int, c2: int, seed: int = 0) -> nn.Module:
-    """The digits CNN with ``c1`` and ``c2`` channels (the zoo's own has 16 and 32)."""
-    torch.manual_seed(seed)
-    return nn.Sequential(
-        nn.Unflatten(1, (1, 8, 8)),
-        nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(c2 * 2 * 2, 10),
-    )  # fmt: skip
-
-
-class _RecurrentRegressor(nn.Module):
-    """A GRU, LSTM or ReLU/tanh RNN over the sequence, then a linear head on the last hidden state; the
-    recurrent (hidden-to-hidden) weights scaled by ``recurrent_scale``."""
-
-    def __init__(self, cell: str, hidden: int = 32, recurrent_scale: float = 1.0, seed: int = 0) -> None:
-        super().__init__()
-        torch.manual_seed(seed)
-        if cell == "gru":
-            self.rnn: nn.RNNBase = nn.GRU(1, hidden, batch_first=True)
-        elif cell == "lstm":
-            self.rnn = nn.LSTM(1, hidden, batch_first=True)
-        else:
-            self.rnn = nn.RNN(1, hidden, nonlinearity=cell, batch_first=True)
-        self.head = nn.Linear(hidden, 1)
-        with torch.no_grad():
-            self.rnn.weight_hh_l0.mul_(recurrent_scale)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)
-        return self.head(out[:, -1]).squeeze(-1)
-
-
 def _kill_conv_relus(model: nn.Module, bias: float) -> nn.Module:
     """Set the bias of every convolution (each feeds a ReLU) to ``bias``."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
                 m.bias.fill_(bias)
-    return model
-
-
-def _init_conv_and_linear(model: nn.Module, std: float, seed: int = 0) -> nn.Module:
-    """Like ``_init_weights``, for convolutions too."""
-    torch.manual_seed(seed + 1)
-    for m in model.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d)):
-            nn.init.normal_(m.weight, 0.0, std)
-            nn.init.zeros_(m.bias)
     return model
 
 
@@ -1034,7 +979,7 @@ _CASES: list[Case] = [
          acceptable=_HIGH),
     Case("lr_x100_adamw_wide_cnn_s114", "a wider digits CNN (32/64 channels) with AdamW at 0.2 (100x 2e-3)",
          "lr_too_high",
-         lambda: _train(_cnn_sized(32, 64, seed=114), _digits(seed=114), epochs=5, lr=0.2, optimizer="adamw",
+         lambda: _train(_cnn(seed=114, channels=(32, 64)), _digits(seed=114), epochs=5, lr=0.2, optimizer="adamw",
                         classes=10),
          acceptable=_HIGH),
     Case("lr_div1000_adam_circles_s115", "Adam at 5e-6 (1/1000 of 5e-3) on the circles", "lr_too_low",
@@ -1042,7 +987,7 @@ _CASES: list[Case] = [
          acceptable=_LOW),
     Case("lr_div1000_momentum_layernorm_s116", "SGD+momentum at 5e-5 (1/1000 of 0.05) on a LayerNorm MLP",
          "lr_too_low",
-         lambda: _train(_norm_mlp([20, 64, 64, 3], "layer", seed=116), _classification(seed=116), epochs=8, lr=5e-5,
+         lambda: _train(_mlp([20, 64, 64, 3], seed=116, norm="layer"), _classification(seed=116), epochs=8, lr=5e-5,
                         optimizer="momentum", classes=3),
          acceptable=_LOW),
     Case("lr_div1000_adagrad_spiral_s117", "Adagrad at 3e-5 (1/1000 of 3e-2) on the spiral", "lr_too_low",
@@ -1056,7 +1001,7 @@ _CASES: list[Case] = [
          acceptable=("lr_too_high",)),
     Case("batch_1_layernorm_s119", "batch size 1 on a LayerNorm MLP, 20-d 3-class classification",
          "batch_too_small",
-         lambda: _train(_norm_mlp([20, 64, 64, 3], "layer", seed=119), _classification(n=800, seed=119), epochs=2,
+         lambda: _train(_mlp([20, 64, 64, 3], seed=119, norm="layer"), _classification(n=800, seed=119), epochs=2,
                         lr=1e-3, batch_size=1, classes=3),
          acceptable=("lr_too_high",)),
     Case("batch_1_momentum_circles_s120", "batch size 1 on the circles with SGD+momentum 0.01", "batch_too_small",
@@ -1141,7 +1086,7 @@ _CASES: list[Case] = [
          acceptable=("vanishing_gradients", "dead_relu", "lr_too_low", "underfitting", "plateau")),
     Case("init_small_cnn_s139", "the digits CNN with convolution and linear weights of std 1e-3",
          "bad_initialization",
-         lambda: _train(_init_conv_and_linear(_cnn(seed=139), 1e-3, seed=139), _digits(seed=139), epochs=5, lr=0.03,
+         lambda: _train(_init_weights(_cnn(seed=139), 1e-3, seed=139), _digits(seed=139), epochs=5, lr=0.03,
                         optimizer="momentum", classes=10),
          acceptable=("vanishing_gradients", "dead_relu", "lr_too_low", "underfitting", "plateau")),
     Case("dead_relu_moons_s140", "hidden biases of the moons MLP set to -4", "dead_relu",
@@ -1150,7 +1095,7 @@ _CASES: list[Case] = [
          acceptable=_DEAD),
     Case("dead_relu_narrow_cnn_s141", "a narrower digits CNN (8/16 channels) with convolution biases set to -3",
          "dead_relu",
-         lambda: _train(_kill_conv_relus(_cnn_sized(8, 16, seed=141), -3.0), _digits(seed=141), epochs=5, lr=1e-3,
+         lambda: _train(_kill_conv_relus(_cnn(seed=141, channels=(8, 16)), -3.0), _digits(seed=141), epochs=5, lr=1e-3,
                         classes=10),
          acceptable=_DEAD),
     Case("dead_relu_nesterov_classification_s142", "hidden biases set to -6 on a 20-d task, Nesterov 0.01",
@@ -1161,12 +1106,14 @@ _CASES: list[Case] = [
     # unscaled inputs act on the first layer exactly like first-layer weights that many times too large
     Case("saturated_tanh_raw_breast_cancer_s143", "a tanh MLP fed breast cancer's raw features (areas in the 1000s)",
          "saturated_activations",
-         lambda: _train(_mlp([30, 64, 2], act=nn.Tanh, seed=143), _breast_cancer_raw(seed=143), epochs=15, lr=1e-3,
+         lambda: _train(_mlp([30, 64, 2], act=nn.Tanh, seed=143),
+                        _breast_cancer(seed=143, standardize=False), epochs=15, lr=1e-3,
                         batch_size=16, classes=2),
          acceptable=("vanishing_gradients", "underfitting", "bad_initialization")),
     Case("saturated_sigmoid_raw_wine_s144", "a sigmoid MLP fed wine's raw features (proline in the 100s-1000s)",
          "saturated_activations",
-         lambda: _train(_mlp([13, 32, 3], act=nn.Sigmoid, seed=144), _wine_raw(seed=144), epochs=30, lr=1e-3,
+         lambda: _train(_mlp([13, 32, 3], act=nn.Sigmoid, seed=144),
+                        _wine(seed=144, standardize=False), epochs=30, lr=1e-3,
                         batch_size=16, classes=3),
          acceptable=("vanishing_gradients", "underfitting", "bad_initialization")),
     Case("plateau_noisy_labels_s145", "20% of labels flipped, 8000 samples, width 16, Adam at a constant 1e-2",
@@ -1191,10 +1138,10 @@ _CASES: list[Case] = [
          lambda: _train(_ResMLP(2, 64, 2, 2, seed=149), _checkerboard(seed=149), epochs=12, lr=3e-3,
                         optimizer="adamw", schedule="onecycle", classes=2)),
     Case("healthy_layernorm_spiral_s150", "a LayerNorm MLP on the spiral, Adam 5e-3, cosine", None,
-         lambda: _train(_norm_mlp([2, 64, 64, 3], "layer", seed=150), _spiral(seed=150), epochs=10, lr=5e-3,
+         lambda: _train(_mlp([2, 64, 64, 3], seed=150, norm="layer"), _spiral(seed=150), epochs=10, lr=5e-3,
                         schedule="cosine", classes=3)),
     Case("healthy_batchnorm_nesterov_s151", "a BatchNorm1d MLP on a 20-d task, Nesterov 0.05, warmup-cosine", None,
-         lambda: _train(_norm_mlp([20, 64, 64, 3], "batch", seed=151), _classification(seed=151), epochs=10, lr=0.05,
+         lambda: _train(_mlp([20, 64, 64, 3], seed=151, norm="batch"), _classification(seed=151), epochs=10, lr=0.05,
                         optimizer="nesterov", schedule="warmup_cosine", classes=3)),
     Case("healthy_gru_s152", "a GRU regressor on the sum of the last 5 of 30 values, Adam 3e-3, cosine", None,
          lambda: _train(_RecurrentRegressor("gru", seed=152), _window_sum(length=30, start=-5, stop=0, seed=152),
@@ -1203,7 +1150,7 @@ _CASES: list[Case] = [
          lambda: _train(_mlp([10, 64, 64, 1], squeeze=True, seed=153), _friedman(seed=153), epochs=10, lr=1e-3,
                         optimizer="rmsprop", schedule="step")),
     Case("healthy_wide_cnn_adagrad_s154", "a wider digits CNN (32/64 channels), Adagrad 1e-2", None,
-         lambda: _train(_cnn_sized(32, 64, seed=154), _digits(seed=154), epochs=5, lr=1e-2, optimizer="adagrad",
+         lambda: _train(_cnn(seed=154, channels=(32, 64)), _digits(seed=154), epochs=5, lr=1e-2, optimizer="adagrad",
                         classes=10)),
     Case("healthy_wine_tanh_sgdr_s155", "wine, a tanh MLP, Adam 3e-3, warm restarts (sgdr), batch 16", None,
          lambda: _train(_mlp([13, 32, 3], act=nn.Tanh, seed=155), _wine(seed=155), epochs=30, lr=3e-3, batch_size=16,
