@@ -15,6 +15,7 @@ what there is to explain, whatever the loss.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -85,8 +86,8 @@ def constant_loss(
         return None
     # L-BFGS never returns a worse point than it was given, but a loss with a kink at the start (absolute error)
     # can leave it there; either way the lower of the two is the constant's loss
-    best = min(start, fitted) if all(map(_finite, (start, fitted))) else start
-    return best if _finite(best) else None
+    best = min(start, fitted) if math.isfinite(start) and math.isfinite(fitted) else start
+    return best if math.isfinite(best) else None
 
 
 class _NotAScalar(Exception):
@@ -107,7 +108,3 @@ def _start(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         logits = torch.log(counts / counts.sum())
         return logits.reshape(classes, *([1] * (len(shape) - 1))).expand(shape).clone()
     return torch.zeros(shape)
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")

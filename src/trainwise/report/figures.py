@@ -176,11 +176,12 @@ def histograms_figure(
             if not counts:
                 continue
             total = sum(counts) or 1
-            if label not in labels:
+            first = label not in labels  # the first bars of a step label carry its legend entry
+            if first:
                 labels.append(label)
             k = labels.index(label)
             bars = go.Bar(x=centers, y=[c / total for c in counts], width=widths, name=label, legendgroup=label,
-                          showlegend=label not in {t.name for t in fig.data}, opacity=0.55,
+                          showlegend=first, opacity=0.55,
                           marker={"color": _PALETTE[k % len(_PALETTE)]})  # fmt: skip
             fig.add_trace(bars, row=i // cols + 1, col=i % cols + 1)
         if ticks and ticks.get(name):
