@@ -205,10 +205,15 @@ def _instrument_figures(monitor: Mapping[str, Any], run_name: str) -> list[Any]:
     return out
 
 
-# The monitor bins outputs other than tanh/sigmoid in the signed log u = sign(y) * log10(1 + |y| / 1e-3) on
-# [-5, 5] (uniform in u): drawn in u, labelled with the y each whole u stands for.
-_SIGNED_LOG_TICKS = {float(u): "0" if u == 0 else f"{'-' if u < 0 else ''}{10.0 ** (abs(u) - 3):g}"
-                     for u in range(-5, 6)}  # fmt: skip
+# The monitor bins outputs other than tanh/sigmoid uniformly in the signed log u = sign(y) * log10(1 + |y| / 1e-3)
+# and records the edges as values of y: drawn back in u, labelled with the y that every other whole u stands for.
+def _signed_log(y: float) -> float:
+    return math.copysign(math.log10(1 + abs(y) / 1e-3), y)
+
+
+def _signed_log_ticks(low: float, high: float) -> dict[float, str]:
+    whole = range(math.ceil(low - 1e-9), math.floor(high + 1e-9) + 1)
+    return {float(u): "0" if u == 0 else f"{'-' if u < 0 else ''}{10.0 ** (abs(u) - 3):g}" for u in whole if u % 2 or u == 0}
 
 
 def _first_and_last(steps: Sequence[int], counts: Sequence[Any]) -> dict[str, Any]:
@@ -239,9 +244,8 @@ def _histogram_figures(monitor: Mapping[str, Any]) -> list[Any]:
         label = f"{_name(name)} ({kind})" if kind else _name(name)
         panels[label] = _first_and_last(hist.get("activation_steps") or [], counts)
         if family == "default":
-            count = len(act_edges["default"]) - 1
-            edges[label] = [-5 + 10 * i / count for i in range(count + 1)]
-            ticks[label] = {u: t for u, t in _SIGNED_LOG_TICKS.items() if abs(u) % 2 == 1 or u == 0}
+            edges[label] = [_signed_log(e) for e in act_edges["default"]]
+            ticks[label] = _signed_log_ticks(edges[label][0], edges[label][-1])
         else:
             edges[label] = act_edges[family]
     fig = figures.histograms_figure(panels, edges, ticks=ticks, title="Activations per layer, first and last "
