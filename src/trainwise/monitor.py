@@ -62,6 +62,19 @@ from trainwise.activation_calls import ActivationCalls
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
 from trainwise.inputs import InputMoments, InputRows, compare_inputs, first_float_tensor
+from trainwise.layer_stats import (
+    ACTIVATION_KINDS,
+    GRAD_LOG10_RANGE,
+    HIST_RANGES,
+    SATURATION,
+    STAT_FIELDS,
+    edges,
+    first_tensor,
+    gradient_histogram,
+    histogram,
+    hooked_modules,
+    output_stats,
+)
 from trainwise.restore import borrowed
 from trainwise.training import Callback, TrainState, _applied_hparams
 
@@ -75,35 +88,6 @@ gradient norm read at every step (one pass over the gradients) costs 1-3% more o
 computation each parameter gets (``benchmarks/bench_monitor.py``, the monitor's own time: 3.4-4.4% in all on a
 0.5M-parameter MLP with batch 128, about 1% on a small CNN)."""
 
-ACTIVATION_KINDS: dict[type[nn.Module], str] = {
-    nn.ReLU: "relu",
-    nn.ReLU6: "relu",
-    nn.LeakyReLU: "leaky_relu",
-    nn.PReLU: "leaky_relu",
-    nn.ELU: "elu",
-    nn.SELU: "elu",
-    nn.CELU: "elu",
-    nn.GELU: "gelu",
-    nn.SiLU: "silu",
-    nn.Mish: "silu",
-    nn.Softplus: "softplus",
-    nn.Tanh: "tanh",
-    nn.Hardtanh: "tanh",
-    nn.Sigmoid: "sigmoid",
-    nn.Hardsigmoid: "sigmoid",
-}
-"""Activation modules the monitor hooks, and the family each belongs to (which statistics apply)."""
-
-SATURATION = 0.99  # seed 002: a tanh unit at +-1 passes no gradient; 0.99 leaves 2% of its slope (1 - 0.99**2)
-_DEAD_KINDS = ("relu",)
-# Histograms use uniform bins in a fixed transformed space, so np.histogram takes its fast path (no sort):
-# tanh outputs as they are on [-1, 1], sigmoid outputs on [0, 1], any other output through the signed log
-# u = sign(y) * log10(1 + |y| / 1e-3) on [-5, 5] (edges at +-1e-3 * (10**k - 1): 0, 9e-3, 0.099, ..., 100), and
-# gradients as log10 |g| on [-10, 1]. Values outside a range are counted in its end bins.
-_HIST_RANGES = {"tanh": (-1.0, 1.0, 20), "sigmoid": (0.0, 1.0, 20), "default": (-5.0, 5.0, 20)}
-_GRAD_LOG10_RANGE = (-10.0, 1.0, 22)
-HISTOGRAM_VALUES = 65536  # gradient histograms read at most this many evenly spaced entries of a tensor
-_STAT_FIELDS = ("mean", "std", "unit_std", "in_unit_std", "zero_frac", "dead_frac", "saturated_frac", "nonfinite")
 
 
 def is_measured_step(step: int, every: int) -> bool:
@@ -245,7 +229,7 @@ class Monitor(Callback):
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         self._param_names = [n for n, _ in named]
         self._params = [p for _, p in named]
-        self._modules = _hooked_modules(model) if self.activations else {}
+        self._modules = hooked_modules(model) if self.activations else {}
         self._all_modules = dict(model.named_modules())  # the running-module stack of activation calls
         self._record = _empty_record(self)
         self._history.extras["monitor"] = self._record
@@ -444,15 +428,15 @@ class Monitor(Callback):
         if not self._modules:
             return
         self._captured = {}
-        histogram = self.histograms and self._step % self.histogram_every == 0
+        with_counts = self.histograms and self._step % self.histogram_every == 0
         for name, (module, kind) in self._modules.items():
-            self._handles.append(module.register_forward_hook(self._stats_hook(name, kind, histogram)))
-        self._arm_activation_calls(histogram)
+            self._handles.append(module.register_forward_hook(self._stats_hook(name, kind, with_counts)))
+        self._arm_activation_calls(with_counts)
 
-    def _arm_activation_calls(self, histogram: bool) -> None:
+    def _arm_activation_calls(self, with_counts: bool) -> None:
         """See activation functions called inside forward (``F.relu``): :mod:`trainwise.activation_calls`'s mode,
         on only while the model's training-mode forward runs."""
-        calls = ActivationCalls(self._call_hook(histogram), skip=tuple(ACTIVATION_KINDS))
+        calls = ActivationCalls(self._call_hook(with_counts), skip=tuple(ACTIVATION_KINDS))
         self._tracking = calls.track(self._model, self._all_modules)
         self._tracking.__enter__()
         entered: list[bool] = []
@@ -501,31 +485,31 @@ class Monitor(Callback):
 
         return hook
 
-    def _stats_hook(self, name: str, kind: str, histogram: bool) -> Callable[..., None]:
+    def _stats_hook(self, name: str, kind: str, with_counts: bool) -> Callable[..., None]:
         def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
             if not module.training or name in self._captured:
                 return
             started = time.perf_counter()
-            y = _first_tensor(output)
+            y = first_tensor(output)
             if y is None or not y.is_floating_point():
                 return
-            x = _first_tensor(inputs) if kind == "layer" else None
+            x = first_tensor(inputs) if kind == "layer" else None
             with torch.no_grad():
-                stats, positions = _activation_stats(y, kind, x)
-                counts = _histogram(y, kind) if histogram else None
+                stats, positions = output_stats(y, kind, x)
+                counts = histogram(y, kind) if with_counts else None
             self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
             self._seconds += time.perf_counter() - started
 
         return hook
 
-    def _call_hook(self, histogram: bool) -> Callable[[str, str, torch.Tensor], None]:
+    def _call_hook(self, with_counts: bool) -> Callable[[str, str, torch.Tensor], None]:
         def on_output(name: str, kind: str, y: torch.Tensor) -> None:
             if name in self._captured or not y.is_floating_point():
                 return
             started = time.perf_counter()
             with torch.no_grad():
-                stats, positions = _activation_stats(y, kind, None)
-                counts = _histogram(y, kind) if histogram else None
+                stats, positions = output_stats(y, kind, None)
+                counts = histogram(y, kind) if with_counts else None
             self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
             self._call_kinds[name] = kind
             self._seconds += time.perf_counter() - started
@@ -553,8 +537,8 @@ class Monitor(Callback):
         self._record["activation_steps"].append(step)
         for name, entry in table.items():
             captured = self._captured.get(name)
-            values = captured[0].tolist() if captured is not None else [math.nan] * len(_STAT_FIELDS)
-            for field, value in zip(_STAT_FIELDS, values):
+            values = captured[0].tolist() if captured is not None else [math.nan] * len(STAT_FIELDS)
+            for field, value in zip(STAT_FIELDS, values):
                 entry[field].append(value)
             entry["positions"].append(captured[1] if captured is not None else 0)
         first_bad = next((n for n in self._captured if self._captured[n][0][-1] > 0), None)
@@ -575,13 +559,7 @@ class Monitor(Callback):
             if g is None:
                 hist["gradients"][name].append(None)
                 continue
-            low, high, bins = _GRAD_LOG10_RANGE
-            flat = g.detach().reshape(-1)
-            if flat.numel() > HISTOGRAM_VALUES:  # evenly spaced entries: the same shape at a bounded cost
-                flat = flat[:: math.ceil(flat.numel() / HISTOGRAM_VALUES)]
-            values = np.log10(np.abs(flat.float().cpu().numpy()) + 1e-30)
-            values = np.clip(np.nan_to_num(values, nan=high, posinf=high), low, high)
-            hist["gradients"][name].append(np.histogram(values, bins, (low, high))[0].tolist())
+            hist["gradients"][name].append(gradient_histogram(g))
 
     def _store_updates(self, step: int) -> None:
         before, self._snapshot = self._snapshot, None
@@ -648,7 +626,7 @@ class Monitor(Callback):
 
         def watch(name: str) -> Callable[..., None]:
             def hook(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
-                y = _first_tensor(output)
+                y = first_tensor(output)
                 if not found and y is not None and y.is_floating_point() and not bool(torch.isfinite(y).all()):
                     found.append(name)
 
@@ -679,20 +657,6 @@ def _cadence(name: str, value: Any) -> int:
     return value
 
 
-def _hooked_modules(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
-    """Leaf modules that are activations (their family) or own weights (``"layer"``), in registration order."""
-    chosen: dict[str, tuple[nn.Module, str]] = {}
-    for name, module in model.named_modules():
-        if any(True for _ in module.children()):
-            continue
-        kind = ACTIVATION_KINDS.get(type(module))
-        if kind is None and any(p.requires_grad for p in module.parameters(recurse=False)):
-            kind = "layer"
-        if kind is not None:
-            chosen[name or type(module).__name__] = (module, kind)
-    return chosen
-
-
 def _param_roles(model: nn.Module) -> dict[str, str]:
     """``"weight"`` (a matrix or kernel), ``"embedding"`` (rows looked up, so mostly zero gradients) or
     ``"vector"`` (biases, normalization scales) for each trainable parameter."""
@@ -708,7 +672,7 @@ def _param_roles(model: nn.Module) -> dict[str, str]:
 
 def _module_entry(kind: str, measured: int = 0) -> dict[str, Any]:
     """A module's (or activation function's) statistics, NaN for the ``measured`` steps before it was seen."""
-    return {"kind": kind, "positions": [0] * measured, **{f: [math.nan] * measured for f in _STAT_FIELDS}}
+    return {"kind": kind, "positions": [0] * measured, **{f: [math.nan] * measured for f in STAT_FIELDS}}
 
 
 def _empty_record(monitor: Monitor) -> dict[str, Any]:
@@ -733,8 +697,8 @@ def _empty_record(monitor: Monitor) -> dict[str, Any]:
         "activation_steps": [],
         "modules": modules,
         "histograms": {
-            "activation_edges": {k: _edges(k).tolist() for k in _HIST_RANGES},
-            "gradient_log10_edges": np.linspace(*_GRAD_LOG10_RANGE[:2], _GRAD_LOG10_RANGE[2] + 1).tolist(),
+            "activation_edges": {k: edges(k).tolist() for k in HIST_RANGES},
+            "gradient_log10_edges": np.linspace(*GRAD_LOG10_RANGE[:2], GRAD_LOG10_RANGE[2] + 1).tolist(),
             "activation_steps": [],
             "activations": {name: [] for name in modules},
             "gradient_steps": [],
@@ -760,89 +724,6 @@ def _norms(tensors: list[torch.Tensor]) -> list[float]:
 def _total_norm(norms: list[float]) -> float:
     """``sqrt(sum of squares)`` of per-tensor norms, without overflow for float64 norms near 1e308."""
     return math.hypot(*norms)
-
-
-def _first_tensor(obj: Any) -> torch.Tensor | None:
-    if isinstance(obj, torch.Tensor):
-        return obj
-    if isinstance(obj, (tuple, list)):
-        for item in obj:
-            found = _first_tensor(item)
-            if found is not None:
-                return found
-    return None
-
-
-def _activation_stats(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> tuple[torch.Tensor, int]:
-    """The :data:`_STAT_FIELDS` of output ``y`` (and input ``x`` of a layer) as one tensor, and the number of
-    values each unit produced (samples times positions). Reductions only, no copies: this runs inside forward."""
-    y = y.detach().float()
-    nan = torch.tensor(math.nan)
-    numel = y.numel()
-    if numel == 0:
-        return torch.full((len(_STAT_FIELDS),), math.nan), 0
-    dims, units = _unit_dims(y)
-    positions = numel // max(units, 1)
-    mean, std, unit_std = _spread(y, dims, units)
-    in_unit_std = _spread(x.detach().float(), *_unit_dims(x))[2] if x is not None and x.is_floating_point() and x.numel() else nan
-    if kind in _DEAD_KINDS:
-        zero_frac = (y == 0).float().mean()
-        # ReLU outputs are >= 0: a unit is dead on this batch when its largest output is 0
-        dead_frac = (y.amax(dim=dims) == 0).float().mean() if dims else nan
-    else:
-        zero_frac = dead_frac = nan
-    if kind == "tanh":
-        saturated = (y.abs() > SATURATION).float().mean()
-    elif kind == "sigmoid":
-        saturated = ((y - 0.5).abs() > SATURATION - 0.5).float().mean()
-    else:
-        saturated = nan
-    nonfinite = (~torch.isfinite(mean)).float()  # NaN and Inf reach the mean: one flag, no extra pass
-    return torch.stack([mean, std, unit_std, in_unit_std, zero_frac, dead_frac, saturated, nonfinite]), positions
-
-
-def _unit_dims(t: torch.Tensor) -> tuple[tuple[int, ...], int]:
-    """The dimensions to reduce over for per-unit statistics, and the number of units: features (last dim) of
-    (N, F) and (N, T, F) tensors, channels (dim 1) of (N, C, ...) images; a 1-d tensor is one unit."""
-    if t.dim() <= 1:
-        return (), 1
-    if t.dim() <= 3:
-        return tuple(range(t.dim() - 1)), t.shape[-1]
-    return (0, *range(2, t.dim())), t.shape[1]
-
-
-def _spread(t: torch.Tensor, dims: tuple[int, ...], units: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Mean, std, and the root mean over units of each unit's variance across samples and positions — how much
-    a layer's output varies with its input, leaving out offsets (biases) that do not."""
-    n = t.numel()
-    mean = t.mean()
-    square = (t * t).mean()
-    std = ((square - mean * mean).clamp(min=0) * n / (n - 1)).sqrt() if n > 1 else torch.tensor(math.nan)
-    per_unit = n // max(units, 1)
-    if not dims or per_unit < 2:
-        return mean, std, torch.tensor(math.nan)
-    unit_means = t.mean(dim=dims)
-    unit_var = (square - (unit_means * unit_means).mean()).clamp(min=0) * per_unit / (per_unit - 1)
-    return mean, std, unit_var.sqrt()
-
-
-def _edges(kind: str) -> np.ndarray:
-    low, high, bins = _HIST_RANGES[kind]
-    uniform = np.linspace(low, high, bins + 1)
-    if kind != "default":
-        return uniform
-    return np.sign(uniform) * 1e-3 * (10 ** np.abs(uniform) - 1)
-
-
-def _histogram(y: torch.Tensor, kind: str) -> list[int]:
-    kind = kind if kind in _HIST_RANGES else "default"
-    low, high, bins = _HIST_RANGES[kind]
-    values = y.detach().float().reshape(-1)
-    if kind == "default":
-        values = torch.sign(values) * torch.log10(1 + values.abs() / 1e-3)
-    values = values.cpu().numpy()
-    values = np.clip(values[np.isfinite(values)], low, high)
-    return np.histogram(values, bins, (low, high))[0].tolist()
 
 
 def _loss_value(loss: Any) -> float:
