@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import trainwise.schedule_specs as schedule_specs
 import trainwise.schedules as S
 from trainwise.schedules import (
     constant,
@@ -429,3 +430,5 @@ def test_from_spec_rejects_unknown_and_ill_typed(spec, match):
 def test_docstring_examples_run():
     result = doctest.testmod(S)
     assert result.attempted > 20 and result.failed == 0
+    specs = doctest.testmod(schedule_specs)
+    assert specs.attempted >= 4 and specs.failed == 0

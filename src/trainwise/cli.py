@@ -489,7 +489,7 @@ def schedule_plot(
 ) -> None:
     """Draw one or more schedules side by side."""
     from trainwise.report import schedule_traces, write_line_chart
-    from trainwise.schedules import from_spec
+    from trainwise.schedule_specs import from_spec
 
     def build():
         if total_steps < 1:

@@ -22,6 +22,7 @@ from trainwise.monitor import Monitor
 from trainwise.optimizers import make_optimizer
 from trainwise.playground import run_playground
 from trainwise.preflight import preflight
+from trainwise.schedule_specs import from_spec
 from trainwise.training import Callback, fit_experiment
 
 __all__ = ["run_demo", "DEMO_OPTIMIZERS", "seed001_custom"]
@@ -129,7 +130,7 @@ def run_demo(
         "custom": S.per_epoch(S.custom(lambda e, v: seed001_custom(e, v, epochs=epochs), initial_value=lr),
                               steps_per_epoch=steps_per_epoch),
         "one-cycle": S.one_cycle_policy(lr, total_steps=total),
-        "SGDR": S.from_spec("sgdr", total_steps=total, value=lr)["lr"],
+        "SGDR": from_spec("sgdr", total_steps=total, value=lr)["lr"],
     }
 
     def schedule_runs():

@@ -35,6 +35,7 @@ from trainwise.baselines import constant_loss
 from trainwise.batches import batch_size, forward, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
+from trainwise.schedule_specs import from_spec
 
 __all__ = [
     "Callback", "TrainState", "PlateauDecay", "NonFiniteLossError", "TrainingDivergedWarning", "AutoLRWarning", "fit",
@@ -576,7 +577,7 @@ def _build_scheduler(schedule, opt, lr, epochs, steps_per_epoch):
     if isinstance(schedule, str):
         if steps_per_epoch is None:
             raise ValueError(f"schedule={schedule!r} needs the number of steps, but train_loader has no len()")
-        schedule = sched_lib.from_spec(
+        schedule = from_spec(
             schedule, total_steps=epochs * steps_per_epoch, value=lr, steps_per_epoch=steps_per_epoch
         )
     elif isinstance(schedule, sched_lib.Schedule):
