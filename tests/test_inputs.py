@@ -216,3 +216,13 @@ def test_eval_mode_forward_passes_in_training_are_not_read_as_training_inputs():
         monitor.after_step(loss)
     assert monitor.record["inputs"] is None  # no validation pass: nothing to compare
     assert monitor._train_inputs.count == 4
+
+
+def test_tensors_in_walks_tuples_lists_and_dicts_in_order():
+    from trainwise.batches import tensors_in
+
+    a, b, c, d = (torch.full((1,), float(i)) for i in range(4))
+    assert [float(t) for t in tensors_in((a, [1, {"x": b, "y": (c,)}], "s", d))] == [0.0, 1.0, 2.0, 3.0]
+    assert list(tensors_in({"k": None})) == [] and list(tensors_in(a)) == [a]
+    ids = torch.tensor([1, 2])
+    assert first_float_tensor((ids,), {"mask": ids, "pixels": b}) is b  # integer ids skipped, kwargs after args

@@ -13,12 +13,12 @@ The model is then called by :func:`forward`, and the loss as ``loss_fn(output, t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
 
-__all__ = ["TARGET_KEYS", "split_batch", "forward", "to_device", "batch_size"]
+__all__ = ["TARGET_KEYS", "split_batch", "forward", "to_device", "batch_size", "tensors_in"]
 
 TARGET_KEYS = ("target", "y", "label", "labels")
 
@@ -99,3 +99,16 @@ def batch_size(target: Any) -> int:
     if isinstance(target, Mapping) and target:
         return batch_size(next(iter(target.values())))
     return 1
+
+
+def tensors_in(obj: Any) -> Iterator[torch.Tensor]:
+    """Every tensor inside ``obj`` (nested tuples, lists, dict values), in order: the inputs of a call, the
+    outputs of a module, the arguments of an op."""
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from tensors_in(item)
+    elif isinstance(obj, Mapping):
+        for item in obj.values():
+            yield from tensors_in(item)

@@ -14,7 +14,7 @@ acceptable when the objective has kinks but too high for a smooth one (tanh, sof
 Everything runs on a float64 deep copy; the caller's model, tensors and RNG states are left exactly as they were.
 
 Kinks (ReLU, max, abs, clamp, hinge, pooling, comparisons) are found by recording, during every evaluation of ``f``,
-on which side of its kink each input of such an op lies (see ``_KinkRecorder``). When the pattern at ``x + h``
+on which side of its kink each input of such an op lies (see ``KinkRecorder``). When the pattern at ``x + h``
 differs from the one at ``x - h`` the element is counted as a kink and left out of the error statistics.
 """
 
@@ -24,7 +24,7 @@ import copy
 import inspect
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +32,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainwise.batches import forward, split_batch, to_device
+from trainwise.batches import forward, split_batch, tensors_in, to_device
+from trainwise.kinks import KinkRecorder, same_pattern
 from trainwise.restore import borrowed
-
-try:  # the dispatch-mode API is what lets kinks be seen inside functional code and custom Functions
-    from torch.utils._python_dispatch import TorchDispatchMode
-except ImportError:  # pragma: no cover - very old torch
-    TorchDispatchMode = object  # type: ignore[misc,assignment]
 
 __all__ = ["check_gradients", "GradCheckResult", "GradRow", "StepRetry", "MODES"]
 
@@ -49,140 +45,6 @@ _GOOD, _ACCEPTABLE, _WRONG = 1e-7, 1e-4, 1e-2
 _FLOOR_FACTOR = 100.0
 _EPS = torch.finfo(torch.float64).eps
 _MAX_RETRIED = 10  # failing elements re-measured per tensor at each retry step
-
-
-# --------------------------------------------------------------------------------------------- kinks
-
-
-def _arg(args: tuple, kwargs: dict, i: int, name: str, default: Any = None) -> Any:
-    return args[i] if len(args) > i else kwargs.get(name, default)
-
-
-def _sides(x: torch.Tensor, points: Sequence[Any]) -> list[torch.Tensor]:
-    """For each kink point, on which side of it every element of ``x`` lies (-1, 0, +1)."""
-    return [torch.sign(x - p).to(torch.int8) for p in points if p is not None]
-
-
-def _zero(a: tuple, k: dict) -> tuple:
-    return (0.0,)
-
-
-def _shrink(a: tuple, k: dict) -> tuple:
-    lam = _arg(a, k, 1, "lambd", 0.5)
-    return (-lam, lam)
-
-
-# Pointwise ops with kinks: aten name (in-place "_" stripped) -> the kink points, read from the op's arguments.
-_POINTWISE: dict[str, Callable[[tuple, dict], tuple]] = {
-    **dict.fromkeys(
-        ("relu", "leaky_relu", "elu", "celu", "_prelu_kernel", "rrelu_with_noise", "abs", "sign", "sgn", "heaviside"),
-        _zero,
-    ),
-    "threshold": lambda a, k: (_arg(a, k, 1, "threshold"),),
-    "hardtanh": lambda a, k: (_arg(a, k, 1, "min_val", -1.0), _arg(a, k, 2, "max_val", 1.0)),
-    "hardsigmoid": lambda a, k: (-3.0, 3.0),
-    "hardswish": lambda a, k: (-3.0, 3.0),
-    "softshrink": _shrink,
-    "hardshrink": _shrink,
-    "clamp": lambda a, k: (_arg(a, k, 1, "min"), _arg(a, k, 2, "max")),
-    "clip": lambda a, k: (_arg(a, k, 1, "min"), _arg(a, k, 2, "max")),
-    "clamp_min": lambda a, k: (_arg(a, k, 1, "min"),),
-    "clamp_max": lambda a, k: (_arg(a, k, 1, "max"),),
-}
-_BINARY = {"maximum", "minimum", "fmax", "fmin"}
-_STEPS = {"floor", "ceil", "trunc", "frac", "round"}
-_VALUE_REDUCTIONS = {"amax": torch.amax, "amin": torch.amin}
-# Ops whose integer/bool outputs do not signal a kink in the objective (masks that reseeding keeps fixed).
-_NOT_KINKS = {"native_dropout", "bernoulli", "isnan", "isinf", "isfinite", "isposinf", "isneginf"}
-
-
-def _pre_signature(name: str, overload: str, args: tuple, kwargs: dict) -> list[torch.Tensor]:
-    """Kink pattern read from the inputs, before the op runs (in-place ops overwrite them)."""
-    x = args[0] if args else None
-    if not isinstance(x, torch.Tensor):
-        return []
-    if name in _POINTWISE:
-        return _sides(x, _POINTWISE[name](args, kwargs))
-    if name in _BINARY or (name in ("max", "min") and overload == "other"):
-        return [torch.sign(x - args[1]).to(torch.int8)]
-    if name in _STEPS and x.is_floating_point():
-        if name == "round":
-            return [torch.round(x, decimals=_arg(args, kwargs, 1, "decimals", 0))]
-        return [torch.floor(x)]
-    if name in ("max", "min", "median", "nanmedian") and overload == "default":
-        return [x == getattr(torch, name)(x)]
-    if name in _VALUE_REDUCTIONS:
-        dims = _arg(args, kwargs, 1, "dim", ()) or tuple(range(x.dim()))
-        return [x == _VALUE_REDUCTIONS[name](x, dim=dims, keepdim=True)]
-    if name in ("remainder", "fmod") and x.is_floating_point():
-        return [torch.div(x, args[1], rounding_mode="floor")]
-    if name == "linalg_vector_norm":
-        order = _arg(args, kwargs, 1, "ord", 2)
-        if order in (0, 1):
-            return [torch.sign(x).to(torch.int8)]
-        if order in (math.inf, -math.inf):
-            dims = _arg(args, kwargs, 2, "dim") or tuple(range(x.dim()))
-            reduce = torch.amax if order > 0 else torch.amin
-            return [x.abs() == reduce(x.abs(), dim=dims, keepdim=True)]
-        return []
-    if name == "multi_margin_loss" and x.dim() in (1, 2):
-        logits = x if x.dim() == 2 else x.unsqueeze(0)
-        target = args[1].reshape(-1, 1)
-        margin = _arg(args, kwargs, 3, "margin", 1)
-        return [(margin - logits.gather(1, target) + logits) > 0]
-    if name in ("where", "masked_fill"):  # the condition / mask decides which branch is differentiated
-        cond = args[0] if name == "where" else args[1]
-        return [cond.clone()] if isinstance(cond, torch.Tensor) else []
-    return []
-
-
-def _tensors(obj: Any) -> Iterator[torch.Tensor]:
-    if isinstance(obj, torch.Tensor):
-        yield obj
-    elif isinstance(obj, (tuple, list)):
-        for o in obj:
-            yield from _tensors(o)
-
-
-class _KinkRecorder(TorchDispatchMode):
-    """Records, for one evaluation of ``f``, the discrete pattern of every op that has a kink or a jump.
-
-    Seen at the ATen level, so it covers modules (nn.ReLU, nn.MaxPool2d, ...), functional calls, tensor methods and
-    the forward of custom autograd Functions alike. Covered: relu, leaky_relu, prelu, rrelu, elu/celu/selu,
-    hardtanh/relu6, hardsigmoid, hardswish, soft/hardshrink, threshold, abs, sign, clamp/clip (so hinge losses,
-    L1 and margin losses written with them), max/min/maximum/minimum/amax/amin/median, floor/ceil/round/trunc,
-    remainder/fmod, L0/L1/Linf norms, multi_margin_loss, where/masked_fill conditions, and every op that returns
-    integer or bool tensors from floating inputs (comparisons, argmax, sort, topk, the indices of max pooling).
-    Not covered: kinks inside other fused kernels (e.g. multilabel_margin_loss) and Python-level branches on
-    ``.item()`` values.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.signature: list[torch.Tensor] = []
-        self.kink_ops: set[str] = set()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
-        kwargs = kwargs or {}
-        name = func.overloadpacket.__name__
-        name = name[:-1] if name.endswith("_") and not name.startswith("__") else name
-        found = _pre_signature(name, func._overloadname, args, kwargs)
-        out = func(*args, **kwargs)
-        if any(isinstance(a, torch.Tensor) and a.is_floating_point() for a in _tensors(list(args))):
-            found += [o.clone() for o in _tensors(out) if not (o.is_floating_point() or o.is_complex())]
-        if found:
-            self.signature.extend(found)
-            if name not in _NOT_KINKS:
-                self.kink_ops.add(name)
-        return out
-
-
-def _same_pattern(a: _KinkRecorder | None, b: _KinkRecorder | None) -> bool:
-    if a is None or b is None:
-        return True
-    if len(a.signature) != len(b.signature):
-        return False
-    return all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a.signature, b.signature))
 
 
 # --------------------------------------------------------------------------------------------- state
@@ -241,9 +103,9 @@ class _Objective:
         self.part, self.compute, self.tensors, self.seed = part, compute, tensors, seed
         self.evaluations = 0
 
-    def value(self, detect: bool) -> tuple[float, _KinkRecorder | None]:
+    def value(self, detect: bool) -> tuple[float, KinkRecorder | None]:
         self.evaluations += 1
-        recorder = _KinkRecorder() if detect else None
+        recorder = KinkRecorder() if detect else None
         with torch.no_grad():
             _reseed(self.seed)  # same dropout masks (and other random draws) at every evaluation
             if recorder is None:
@@ -306,7 +168,7 @@ def _function_objective(fn: Callable[..., Any], inputs: Any, seed: int, dropout:
         )
     _reseed(seed)
     with torch.no_grad():
-        sample = [o for o in _tensors(forward(call, x64)) if o.is_floating_point()]
+        sample = [o for o in tensors_in(forward(call, x64)) if o.is_floating_point()]
     if not sample:
         raise TypeError("the function must return a floating tensor (or a tuple of them), got none")
     weights: list[torch.Tensor] | None = None
@@ -317,7 +179,7 @@ def _function_objective(fn: Callable[..., Any], inputs: Any, seed: int, dropout:
         weights = [torch.randn(o.shape, generator=gen, dtype=torch.float64).to(o.device) for o in sample]
 
     def projected() -> torch.Tensor:
-        outs = [o for o in _tensors(forward(call, x64)) if o.is_floating_point()]
+        outs = [o for o in tensors_in(forward(call, x64)) if o.is_floating_point()]
         if weights is None:
             return outs[0].reshape(())
         return torch.stack([(o * w).sum() for o, w in zip(outs, weights)]).sum()
@@ -394,7 +256,7 @@ def _element_measure(obj: _Objective, t: torch.Tensor, grad: torch.Tensor, idx: 
             t[idx] = orig
         step = float(hi - lo)  # the step float64 really took, not 2h
         floor = _FLOOR_FACTOR * _EPS * max(abs(f_hi), abs(f_lo)) / step
-        return analytic, (f_hi - f_lo) / step, not _same_pattern(rec_hi, rec_lo), floor
+        return analytic, (f_hi - f_lo) / step, not same_pattern(rec_hi, rec_lo), floor
 
     return measure
 
@@ -419,7 +281,7 @@ def _direction_measure(obj: _Objective, grads: list[torch.Tensor], origins: list
             for t, o, _, _ in moved:
                 t.copy_(o)
         floor = _FLOOR_FACTOR * _EPS * max(abs(f_hi), abs(f_lo)) / (2 * h)
-        return analytic, (f_hi - f_lo) / (2 * h), not _same_pattern(rec_hi, rec_lo), floor
+        return analytic, (f_hi - f_lo) / (2 * h), not same_pattern(rec_hi, rec_lo), floor
 
     return measure
 
@@ -719,7 +581,7 @@ def check_gradients(
 
     Random layers get the same seed before every evaluation (``dropout="reseed"``), or dropout modules are put in
     eval mode (``dropout="off"``). Points that cross a kink (ReLU-family, abs, clamp/hinge, max/min and pooling,
-    sort/topk, comparisons and ``where``, floor/round; the full list is in ``_KinkRecorder``) between ``x - h`` and
+    sort/topk, comparisons and ``where``, floor/round; the full list is in ``KinkRecorder``) between ``x - h`` and
     ``x + h`` are counted in ``kinks`` and left out of the statistics (``detect_kinks=False`` keeps them).
 
     The checked model is a float64 deep copy: the caller's parameters, buffers, modes, ``requires_grad`` flags,
@@ -750,7 +612,7 @@ def check_gradients(
     _validate(model, loss_fn, batch, inputs, regularizer, mode, h, samples_per_tensor, directions_per_tensor,
               global_directions, retry_h, dropout)
     h = float(h)
-    detect = bool(detect_kinks) and TorchDispatchMode is not object
+    detect = bool(detect_kinks) and KinkRecorder.available
     rows: list[GradRow] = []
     retries: list[StepRetry] = []
     kink_ops: set[str] = set()

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from trainwise.batches import tensors_in
+
 __all__ = ["InputMoments", "InputRows", "classifier_auc", "compare_inputs", "first_float_tensor", "MAX_FEATURES"]
 
 MAX_FEATURES = 4096
@@ -260,14 +262,4 @@ def compare_inputs(
 def first_float_tensor(args: Any, kwargs: Mapping[str, Any] | None = None) -> torch.Tensor | None:
     """The first floating-point tensor among a call's positional then keyword arguments (nested tuples,
     lists and dicts searched in order); ``None`` if there is none (token ids, say)."""
-    stack: list[Any] = [args, list((kwargs or {}).values())]
-    while stack:
-        obj = stack.pop(0)
-        if isinstance(obj, torch.Tensor):
-            if obj.is_floating_point():
-                return obj
-        elif isinstance(obj, (tuple, list)):
-            stack[0:0] = list(obj)
-        elif isinstance(obj, Mapping):
-            stack[0:0] = list(obj.values())
-    return None
+    return next((t for t in tensors_in((args, kwargs or {})) if t.is_floating_point()), None)

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from trainwise.batches import tensors_in
+
 __all__ = [
     "ACTIVATION_KINDS",
     "SATURATION",
@@ -75,15 +77,8 @@ def hooked_modules(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
 
 
 def first_tensor(obj: Any) -> torch.Tensor | None:
-    """The first tensor in ``obj`` (a tensor, or nested tuples and lists: a module's inputs or outputs)."""
-    if isinstance(obj, torch.Tensor):
-        return obj
-    if isinstance(obj, (tuple, list)):
-        for item in obj:
-            found = first_tensor(item)
-            if found is not None:
-                return found
-    return None
+    """The first tensor in ``obj`` (a tensor, or nested tuples, lists and dicts: a module's inputs or outputs)."""
+    return next(tensors_in(obj), None)
 
 
 def output_stats(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> tuple[torch.Tensor, int]:
