@@ -132,6 +132,40 @@ def test_tiny_update_ratios_are_lr_too_low():
     assert f.evidence["update_ratio"] == pytest.approx(1.5e-5) and len(steps) == 10
 
 
+def test_updates_under_1e_3_that_leave_the_loss_above_the_constant_prediction_are_lr_too_low():
+    # Adagrad at 1/1000 of its LR (zoo s163): updates of 2e-4 (above the "decade below" bound), the loss falling
+    # steadily to the last epoch but still above what predicting the class prior gives (2.29)
+    ratio = [2e-4] * 10
+    record = _record(weights={"0.weight": ([1.0] * 10, [5.0] * 10, ratio), "2.weight": ([1.0] * 10, [5.0] * 10, ratio)})
+    train, val = list(np.linspace(2.335, 2.300, 8)), list(np.linspace(2.328, 2.298, 8))
+    h = _with(record, _history(np.linspace(2.34, 2.30, 184), train=train, val=val, num_classes=10))
+    h.extras["constant_loss"] = 2.2936
+    f = diagnose(h)["lr_too_low"]
+    assert f.evidence["untrained_loss"] == 2.2936 and f.evidence["update_ratio"] == pytest.approx(2e-4)
+    h.extras["constant_loss"] = 2.31  # already beaten: it learns, if slowly; the update ratio alone says little
+    assert "lr_too_low" not in _names(h)
+    h.extras["constant_loss"] = 2.2936
+    big = [3e-3] * 10  # updates above the 1e-3 target: the LR is not what holds it back
+    record["params"]["by_name"]["0.weight"]["update_ratio"] = big
+    record["params"]["by_name"]["2.weight"]["update_ratio"] = big
+    assert "lr_too_low" not in _names(h)
+
+
+def test_steps_of_one_sample_that_jitter_as_much_as_the_loss_are_batch_too_small():
+    # batch size 1 on a regression (zoo s164-s166): one sample's squared error is chi-square-like, so the step loss
+    # jitters ~1.3x its level, while consecutive one-sample gradients agree on a shared direction
+    rng = np.random.default_rng(0)
+    losses = _decay(1800, rate=0.005, noise=0.0) * rng.chisquare(1, 1800)
+    agreeing = [0.6, 0.5, 0.55, 0.45, 0.6, 0.5, 0.55, 0.4, 0.5, 0.6]
+    f = diagnose(_with(_record(agreement=agreeing, samples=1), _history(losses)))["batch_too_small"]
+    assert f.evidence["batch_size"] == 1 and f.evidence["loss_jitter"] > 1.0
+    # the same step losses from batches of 16 (a fitted model's heavy tail): the gradients' agreement decides
+    assert "batch_too_small" not in _names(_with(_record(agreement=agreeing, samples=16), _history(losses)))
+    # averaging 8 samples per step brings a chi-square's jitter down to ~0.5: not flagged at batch 4 either
+    four = _decay(1800, rate=0.005, noise=0.0) * rng.chisquare(1, (1800, 4)).mean(1)
+    assert "batch_too_small" not in _names(_with(_record(agreement=agreeing, samples=4), _history(four)))
+
+
 def test_noisy_steps_with_disagreeing_gradients_are_batch_too_small():
     rng = np.random.default_rng(0)
     losses = _decay(300, noise=0.0) * rng.lognormal(0, 1.0, 300)
@@ -158,6 +192,19 @@ def test_validation_turning_up_while_training_falls_is_overfitting():
     val = [1.0, 0.7, 0.55, 0.5, 0.52, 0.58, 0.66, 0.75]
     f = diagnose(_history(_decay(160), train=train, val=val))["overfitting"]
     assert f.epochs == (3, 7) and f.evidence["best_epoch"] == 3
+
+
+def test_one_noisy_last_epoch_is_not_overfitting():
+    # constant-LR SGD (zoo s191): validation jumps from epoch to epoch; its last epoch is high, the two before it
+    # are at its best level — no trend
+    train = [0.67, 0.22, 0.19, 0.18, 0.16, 0.17, 0.14, 0.15, 0.14, 0.14, 0.11, 0.14, 0.12, 0.11, 0.13, 0.11, 0.14,
+             0.11, 0.11, 0.10]  # fmt: skip
+    val = [0.23, 0.47, 0.22, 0.18, 0.61, 0.41, 0.29, 0.14, 0.18, 0.26, 0.128, 0.149, 0.14, 0.132, 0.134, 0.202,
+           0.126, 0.132, 0.128, 0.319]  # fmt: skip
+    lrs = [0.05] * 400
+    assert "overfitting" not in _names(_history(_decay(400), train=train, val=val, lrs=lrs))
+    val[-4:] = [0.35, 0.45, 0.55, 0.65]  # epochs climbing well above the best: a trend
+    assert "overfitting" in _names(_history(_decay(400), train=train, val=val, lrs=lrs))
 
 
 def test_validation_stalling_while_training_halves_is_overfitting():
@@ -326,6 +373,18 @@ def test_gradient_spikes_growth_and_nonfinite_gradients_are_exploding():
     assert f.severity == "error" and f.evidence["parameter"] == "0.weight"
 
 
+def test_gradients_ten_times_the_weights_before_the_first_update_are_exploding():
+    # raw inputs in the thousands (zoo s176): the first gradients are 240x the weights; the first step then kills
+    # every ReLU and the gradients are zero from there on, so the typical measured step shows nothing
+    g = [1200.0] + [0.0] * 9
+    record = _record(weights={"0.weight": (g, [5.0] * 10, [1.0] + [0.0] * 9), "2.weight": (g, [5.0] * 10, [1.0] + [0.0] * 9)})
+    f = diagnose(_with(record, _history(_decay())))["exploding_gradients"]
+    assert f.evidence["gradient_to_weight_at_start"] == pytest.approx(240.0) and f.steps == (0, 0)
+    calm = [3.0] + [0.0] * 9  # 0.6x the weights at the start
+    record = _record(weights={"0.weight": (calm, [5.0] * 10, [1e-3] * 10), "2.weight": (calm, [5.0] * 10, [1e-3] * 10)})
+    assert "exploding_gradients" not in _names(_with(record, _history(_decay())))
+
+
 def test_routine_spikes_of_one_sample_gradients_are_not_exploding():
     # batch size 1 on a task mostly fitted: most samples pass almost no gradient, every misfit one a 1000x "spike"
     # over the median; spikes that recur every few steps are the run's normal, not an explosion
@@ -377,6 +436,28 @@ def test_a_first_loss_far_above_ln_c_is_bad_initialization():
     f = diagnose(_history(losses, num_classes=10))["bad_initialization"]
     assert f.evidence["first_loss"] == 25.0 and f.steps == (0, 0)
     assert "bad_initialization" not in _names(_history([2.3] + list(_decay(199)), num_classes=10))
+
+
+def test_a_first_regression_loss_far_above_the_constant_prediction_is_bad_initialization():
+    # tanh MLP with weights of std 2 on a standardized-target regression (zoo s183): first loss 302, predicting the
+    # mean costs 0.95
+    losses = [302.0, 280.0, 250.0, 200.0, 150.0] + list(_decay(195, start=100.0, floor=10.0))
+    h = _history(losses, task="regression")
+    assert "bad_initialization" not in _names(h)  # no yardstick recorded
+    h.extras["constant_loss"] = 0.95
+    f = diagnose(h)["bad_initialization"]
+    assert f.evidence == {"first_loss": 302.0, "constant_loss": 0.95} and f.steps == (0, 0)
+    h.losses[:5] = [1.9, 1.8, 1.7, 1.6, 1.5]  # outputs as spread as the targets: a normal start
+    assert "bad_initialization" not in _names(h)
+
+
+def test_validation_worse_than_learning_nothing_needs_training_to_have_beaten_it():
+    # training itself ends at 14x the constant prediction (zoo s183): the model learned nothing anyone could test
+    train = [149.0, 60.0, 30.0, 20.0, 15.0, 13.4]
+    val = [97.0, 50.0, 35.0, 25.0, 22.0, 20.0]
+    h = _history(_decay(120, start=150.0, floor=13.0), train=train, val=val, task="regression")
+    h.extras["constant_loss"] = 0.95
+    assert "unrepresentative_validation" not in _names(h)
 
 
 def test_activation_scale_collapsing_with_depth_is_bad_initialization():

@@ -28,6 +28,7 @@ from trainwise.history import History
 __all__ = ["SEVERITIES", "Finding", "Verdict", "Check", "CHECKS", "check", "Run", "Diagnosis", "diagnose", "doctor"]
 
 SEVERITIES = ("info", "warning", "error")
+FEW_SAMPLES = 8  # a step that averages fewer samples has the loss of a few samples, not the level of the loss
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,7 @@ class Run:
         so that its loss is one sample's rather than a level — the median over the first 32 samples' steps (not
         more: a small-batch run takes many steps, and its loss may have halved by the end of its first chunk)."""
         first = self.losses[0] if self.steps and np.isfinite(self.losses[0]) else math.nan
-        small = self.batch_size is not None and self.batch_size < 8
+        small = self.batch_size is not None and self.batch_size < FEW_SAMPLES
         if small:
             head = self.losses[: max(5, math.ceil(32 / max(self.batch_size, 1)))]
             if np.isfinite(head).sum() >= 3:

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from trainwise.diagnose import Run, Verdict, check
+from trainwise.diagnose import FEW_SAMPLES, Run, Verdict, check
 
 __all__: list[str] = []  # everything here is reached through trainwise.diagnose.CHECKS
 
@@ -63,6 +63,7 @@ UPDATE_RATIO_KILLING = UPDATE_RATIO_TARGET * 10
 CLIMB_BACK = 0.2
 ABOVE_CHANCE = 0.1
 INITIAL_LOSS_FACTOR = 2.0
+INITIAL_LOSS_FACTOR_CONSTANT = 10.0  # squared error: var(y) + var(output) = 10 var(y) is outputs spread 3x the targets
 AGREEMENT_NOISY = 0.2
 JITTER_NOISY = 0.5
 MIN_AGREEMENT_SAMPLES = 5
@@ -160,8 +161,10 @@ def _lr_too_high(run: Run) -> Verdict | None:
     explained_by=("dead_relu", "vanishing_gradients", "bad_initialization", "saturated_activations", "lr_too_high"),
 )
 def _lr_too_low(run: Run) -> Verdict | None:
-    """Tiny updates (ratio a decade under 1e-3 at the peak LR) while the loss is still far from done, or — without
-    instruments — a loss that fell steadily but by less than a tenth over the whole run."""
+    """Tiny updates (ratio a decade under 1e-3 at the peak LR) while the loss is still far from done; updates under
+    1e-3 while the loss, still falling, has not yet reached the best constant prediction's (ln(C) when that was not
+    recorded) — which takes nothing but the output bias, so a model of any size gets there unless its steps crawl;
+    or — without instruments — a loss that fell steadily but by less than a tenth over the whole run."""
     shape = _progress(run.curve("train"))
     ratio = run.update_ratio()
     if ratio is not None:
@@ -170,6 +173,16 @@ def _lr_too_low(run: Run) -> Verdict | None:
                 f"updates change the weights by {ratio:.2g} of their norm per step, a decade or more below the "
                 f"1e-3 rule of thumb, and the loss fell only {shape['fraction']:.0%}",
                 {"update_ratio": ratio, "loss_decrease": shape["fraction"]},
+            )
+        untrained = run.constant if run.constant is not None else run.chance
+        val = run.val
+        if (ratio < UPDATE_RATIO_TARGET and untrained is not None and shape is not None and shape["steady"]
+                and len(val) and min(shape["final"], val[-1]) > untrained):  # fmt: skip
+            return Verdict(
+                f"the loss is still falling but has not yet reached {untrained:.3g}, what predicting a constant "
+                f"gives, under updates of {ratio:.2g} of the weights per step (below the 1e-3 rule of thumb)",
+                {"update_ratio": ratio, "final_train_loss": shape["final"], "final_val_loss": float(val[-1]),
+                 "untrained_loss": untrained},  # fmt: skip
             )
         return None
     if shape is not None and 0 < shape["fraction"] < 0.1 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
@@ -188,10 +201,20 @@ def _lr_too_low(run: Run) -> Verdict | None:
     explained_by=("lr_too_high", "bad_initialization", "saturated_activations", "dead_relu"),
 )
 def _batch_too_small(run: Run) -> Verdict | None:
-    """Step-to-step loss jitter of half the loss, with consecutive gradients that barely agree (cosine < 0.2) while
-    the loss is still falling fast: the steps are mostly sampling noise. Without instruments: jitter as large as
-    the loss itself."""
+    """Step-to-step loss jitter as large as the loss under steps of fewer than 8 samples; or jitter of half the
+    loss with consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast: the
+    steps are mostly sampling noise. Without instruments: jitter as large as the loss itself."""
     jitter = _jitter(run)
+    batch = run.batch_size
+    if jitter is not None and jitter > 1.0 and batch is not None and batch < FEW_SAMPLES:
+        # One sample's squared error varies by ~1.3x its median (chi-square), a cross-entropy more: a jitter as
+        # large as the loss is what a step of one or two samples shows (a batch of 8 averages it down to ~0.5).
+        # Larger batches jitter that much only once most samples are fitted (a loss near zero), hence the guard.
+        return Verdict(
+            f"each step averages {batch} sample{'s' if batch > 1 else ''} and its loss jitters by {jitter:.2f} of its "
+            "level, as much as single samples' losses differ: every update follows one or two samples",
+            {"loss_jitter": jitter, "batch_size": batch},
+        )
     if run.monitor is not None and run.monitor.get("agreement"):
         if jitter is None or jitter < JITTER_NOISY:
             return None
@@ -239,7 +262,9 @@ def _overfitting(run: Run) -> Verdict | None:
     if best == last:
         return None
     noise = _epoch_noise(val)
-    rose = val[last] - val[best] > max(0.1 * abs(val[best]), 3 * noise) and train[last] < train[best]
+    # the level of the (up to) three epochs after the best, not the last alone: one noisy epoch is not a trend
+    level = float(np.median(val[max(best + 1, last - 2) :]))
+    rose = level - val[best] > max(0.1 * abs(val[best]), 3 * noise) and train[last] < train[best]
     stalled = (last - best) >= max(1, len(val) // 4) and train[best] > 0 and train[last] < 0.5 * train[best]
     if not (rose or stalled):
         return None
@@ -342,7 +367,10 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     # what not training at all would give: the best constant prediction (recorded by fit), else ln(C), else the
     # first loss
     untrained = next(v for v in (run.constant, run.chance, run.start) if v is not None)
-    if train[-1] < 0.5 * train[0] and math.isfinite(untrained) and untrained > 0 and val[-1] > 2 * untrained:
+    # (training must have beaten that reference itself: a model worse than constant everywhere says nothing of
+    # the validation set)
+    if (train[-1] < 0.5 * train[0] and math.isfinite(untrained) and 0 < train[-1] < untrained
+            and val[-1] > 2 * untrained):  # fmt: skip
         return Verdict(
             f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of a model that learned "
             f"nothing ({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
@@ -386,7 +414,8 @@ def _vanishing_gradients(run: Run) -> Verdict | None:
 )
 def _exploding_gradients(run: Run) -> Verdict | None:
     """A non-finite gradient under a finite loss, a gradient 100x the recent typical one, gradients growing three
-    decades towards the input, or gradients ten times larger than the weights they update."""
+    decades towards the input, or gradients ten times larger than the weights they update (at the first step, or
+    typically over the measured steps)."""
     if run.monitor is None:
         return None
     event = run.monitor.get("nonfinite")
@@ -408,6 +437,15 @@ def _exploding_gradients(run: Run) -> Verdict | None:
     if grads is not None and weights is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = grads[2] / weights[2]
+        # Before the first update no step size can have made them: at step 0 they come from the initialization
+        # and the data (unscaled inputs or targets, recurrent weights that amplify), even if the run's later
+        # gradients die out (a first step that large can kill every ReLU).
+        first = relative[:, 0][np.isfinite(relative[:, 0])] if grads[0][0] == 0 else np.array([])
+        if len(first) and float(np.median(first)) > RELATIVE_GRADIENT_HIGH:
+            typical = float(np.median(first))
+            return Verdict(f"before the first update, the gradients were {typical:.3g}x the norm of the weights they "
+                           "update (median over weight matrices)", {"gradient_to_weight_at_start": typical},
+                           steps=(0, 0))  # fmt: skip
         worst = np.nanmax(np.where(np.isfinite(relative), relative, np.nan), axis=0) if np.isfinite(relative).any() else None
         if worst is not None and np.isfinite(worst).any():
             typical = float(np.nanmedian(worst))
@@ -469,15 +507,22 @@ def _saturated_activations(run: Run) -> Verdict | None:
     "biases, and scale the last layer down so the first loss is near ln(C) for C classes.",
 )
 def _bad_initialization(run: Run) -> Verdict | None:
-    """A first classification loss over twice ln(C), or activation scale changing more than 4x per layer at the
-    first measured step."""
-    if run.num_classes and run.steps:
+    """A first classification loss over twice ln(C); without classes, a first loss over ten times the best
+    constant prediction's; or activation scale changing more than 4x per layer at the first measured step."""
+    first = run.losses[0] if run.steps else math.nan
+    early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
+    if run.num_classes and np.isfinite(first):
         chance = math.log(run.num_classes)
-        first, early = run.losses[0], np.nanmedian(run.losses[:5]) if np.isfinite(run.losses[:5]).any() else np.nan
-        if np.isfinite(first) and first > INITIAL_LOSS_FACTOR * chance and early > INITIAL_LOSS_FACTOR * chance:
+        if first > INITIAL_LOSS_FACTOR * chance and early > INITIAL_LOSS_FACTOR * chance:
             return Verdict(f"the first loss is {first:.3g}, {first / chance:.1f}x ln({run.num_classes}) = {chance:.3g} "
                            "that a fresh classifier should give", {"first_loss": float(first), "ln_classes": chance},
                            steps=(0, 0))  # fmt: skip
+    elif run.constant is not None and np.isfinite(first):
+        reference = INITIAL_LOSS_FACTOR_CONSTANT * run.constant
+        if first > reference and early > reference:
+            return Verdict(f"the first loss is {first:.3g}, {first / run.constant:.3g}x the loss of predicting a constant "
+                           f"({run.constant:.3g}) that a fresh model should start near",
+                           {"first_loss": float(first), "constant_loss": run.constant}, steps=(0, 0))  # fmt: skip
     acts = [(n, s) for n, s in run.modules(*_ACTIVATION_FAMILIES) if len(s["std"]) and np.isfinite(s["std"][0])]
     if len(acts) >= 2 and acts[0][1]["std"][0] > 0 and acts[-1][1]["std"][0] > 0:
         total = acts[-1][1]["std"][0] / acts[0][1]["std"][0]
