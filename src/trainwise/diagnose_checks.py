@@ -5,24 +5,28 @@ and returns a :class:`~trainwise.diagnose.Verdict` (or ``None``: nothing to say)
 The thresholds come from the seeds' rules of thumb and from scale-free statistics, never from a particular run:
 
 * update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002): a decade below at the peak learning rate is too low, two
-  decades above (a tenth of the weights per step) too high;
+  decades above (a tenth of the weights per step) too high; under 1e-3 while a still-falling loss has not yet
+  reached the best constant prediction's — which takes only the output bias — is too low as well;
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
-  a training loss that ends 10% above it is worse than guessing (the steps are too large);
+  a training loss that ends 10% above it is worse than guessing (the steps are too large); without classes, a
+  first loss ten times the best constant prediction's (for squared error: outputs spread 3x the targets) is a bad
+  initialization too;
 * ReLUs alive at the first step and over half dead later, under updates of more than 1e-2 of the weights (ten
   times the seeds' target), were knocked dead by the steps: the learning rate is too high (the CS231n notes warn
   that too high a learning rate can leave a large part of a ReLU network dead);
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
-* the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise
-  at least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss is
-  still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018,
-  "An empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either
-  sign alone misleads: losses near zero jitter at any batch size, and overshooting steps decorrelate gradients;
-* validation turning up (10% and three noise widths above its best) while training improves, or not improving
-  while training halves, is overfitting (seeds 002, 004). Validation below half the training loss, or ending
-  above twice the untrained model's loss while training halves (worse than not training: the inputs are unlike
-  the training ones), or — once the LR is annealed, since at a high LR the weights themselves jitter — jumping
-  three times more than training from epoch to epoch, is unrepresentative;
+* the batch is too small when steps of fewer than 8 samples jitter as much as the loss itself (one sample's squared
+  error varies ~1.3x its median), or when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss
+  noise at least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss
+  is still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
+  empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either sign
+  alone misleads: losses near zero jitter at any batch size, and overshooting steps decorrelate gradients;
+* validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
+  improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
+  training loss, or ending above twice the untrained model's loss while training halves (worse than not training:
+  the inputs are unlike the training ones), or — once the LR is annealed, since at a high LR the weights themselves
+  jitter — jumping three times more than training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
   each other are close; above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
@@ -36,7 +40,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
 * gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
   norm 100x the median of the 20 steps before it (and beyond anything in the 500 before: one-sample gradients
-  spike routinely), or gradients ten times the norm of their weights: exploding.
+  spike routinely), or gradients ten times the norm of their weights (typically, or before the first update,
+  where no step size can have caused them): exploding.
 
 NaN, Inf and negative losses: non-finite losses are a finding in themselves (``lr_too_high``) and are left out of
 every curve statistic; negative losses (log-likelihoods, some regressions) are fine for the checks that compare
