@@ -141,7 +141,7 @@ def test_updates_under_1e_3_that_leave_the_loss_above_the_constant_prediction_ar
     h = _with(record, _history(np.linspace(2.34, 2.30, 184), train=train, val=val, num_classes=10))
     h.extras["constant_loss"] = 2.2936
     f = diagnose(h)["lr_too_low"]
-    assert f.evidence["untrained_loss"] == 2.2936 and f.evidence["update_ratio"] == pytest.approx(2e-4)
+    assert f.evidence["constant_loss"] == 2.2936 and f.evidence["update_ratio"] == pytest.approx(2e-4)
     h.extras["constant_loss"] = 2.31  # already beaten: it learns, if slowly; the update ratio alone says little
     assert "lr_too_low" not in _names(h)
     h.extras["constant_loss"] = 2.2936

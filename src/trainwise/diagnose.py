@@ -359,6 +359,16 @@ class Run:
         value = _num(self.history.extras.get("constant_loss")) if isinstance(self.history.extras, dict) else math.nan
         return float(value) if math.isfinite(value) and value > 0 else None
 
+    @cached_property
+    def untrained(self) -> tuple[float, str, str] | None:
+        """The loss of a model that learned nothing, the evidence key that names it and the words for it: the best
+        constant prediction's (recorded by ``fit``), else ``ln(C)``; ``None`` when neither is known."""
+        if self.constant is not None:
+            return self.constant, "constant_loss", f"{self.constant:.3g}, the loss of the best constant prediction"
+        if self.chance is not None:
+            return self.chance, "ln_classes", f"ln({self.num_classes}) = {self.chance:.3g}, the loss of guessing"
+        return None
+
     def epoch_lrs(self) -> np.ndarray:
         """The LR at the last step of each epoch (NaN when unknown)."""
         out = np.full(len(self.history.epochs), np.nan)

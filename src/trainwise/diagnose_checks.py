@@ -179,15 +179,15 @@ def _lr_too_low(run: Run) -> Verdict | None:
                 f"1e-3 rule of thumb, and the loss fell only {shape['fraction']:.0%}",
                 {"update_ratio": ratio, "loss_decrease": shape["fraction"]},
             )
-        untrained = run.constant if run.constant is not None else run.chance
         val = run.val
-        if (ratio < UPDATE_RATIO_TARGET and untrained is not None and shape is not None and shape["steady"]
-                and len(val) and min(shape["final"], val[-1]) > untrained):  # fmt: skip
+        if (ratio < UPDATE_RATIO_TARGET and run.untrained is not None and shape is not None and shape["steady"]
+                and len(val) and min(shape["final"], val[-1]) > run.untrained[0]):  # fmt: skip
+            reference, key, what = run.untrained
             return Verdict(
-                f"the loss is still falling but has not yet reached {untrained:.3g}, what predicting a constant "
-                f"gives, under updates of {ratio:.2g} of the weights per step (below the 1e-3 rule of thumb)",
+                f"the loss is still falling but has not yet reached {what}, under updates of {ratio:.2g} of the "
+                "weights per step (below the 1e-3 rule of thumb)",
                 {"update_ratio": ratio, "final_train_loss": shape["final"], "final_val_loss": float(val[-1]),
-                 "untrained_loss": untrained},  # fmt: skip
+                 key: reference},  # fmt: skip
             )
         return None
     if shape is not None and 0 < shape["fraction"] < 0.1 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
@@ -311,14 +311,10 @@ def _underfitting(run: Run) -> Verdict | None:
     if gap > CLOSE_GAP:
         return None
     evidence = {"final_train_loss": float(train[-1]), "final_val_loss": float(val[-1]), "gap": gap}
-    if run.constant is not None:
-        reference, what = run.constant, f"{run.constant:.3g}, the loss of the best constant prediction"
-        evidence["constant_loss"] = run.constant
-    elif run.chance is not None:
-        reference, what = run.chance, f"ln({run.num_classes}) = {run.chance:.3g}, the loss of guessing"
-        evidence["ln_classes"] = run.chance
-    else:
+    if run.untrained is None:
         return None
+    reference, key, what = run.untrained
+    evidence[key] = reference
     if val[-1] > POOR_FRACTION * reference:
         return Verdict(
             f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of {what} "
@@ -371,7 +367,7 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
                        {"val_to_train": ratio}, epochs=(len(val) // 2, len(val) - 1))  # fmt: skip
     # what not training at all would give: the best constant prediction (recorded by fit), else ln(C), else the
     # first loss
-    untrained = next(v for v in (run.constant, run.chance, run.start) if v is not None)
+    untrained = run.untrained[0] if run.untrained is not None else run.start
     # (training must have beaten that reference itself: a model worse than constant everywhere says nothing of
     # the validation set)
     if (train[-1] < 0.5 * train[0] and math.isfinite(untrained) and 0 < train[-1] < untrained
