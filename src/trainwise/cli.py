@@ -23,6 +23,13 @@ app.add_typer(schedule_app, name="schedule")
 
 console = Console()
 
+# Options several commands share, declared once (Typer reads them; it does not change them).
+_EXPERIMENT = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function.")
+_EPOCHS = typer.Option(None, help="Epochs (default: the experiment's).")
+_OPTIMIZER = typer.Option(None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw.")
+_BATCH_SIZE = typer.Option(None, help="Batch size (default: the experiment's).")
+_TRAINING_SEED = typer.Option(0, help="Seed for weights and data order.")
+
 
 @app.callback()
 def _options(
@@ -133,15 +140,15 @@ def _fmt(x: Any) -> str:
 
 @app.command()
 def train(
-    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    experiment: str = _EXPERIMENT,
     schedule: list[str] = typer.Option(
         ["onecycle"], "--schedule", "-s", help="Schedule spec (repeat to compare), e.g. onecycle, sgdr, 'cosine:warmup_steps=100', constant."
     ),
-    epochs: Optional[int] = typer.Option(None, help="Epochs (default: the experiment's)."),
+    epochs: Optional[int] = _EPOCHS,
     lr: Optional[float] = typer.Option(None, help="Peak learning rate (default: the experiment's)."),
-    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw."),
-    batch_size: Optional[int] = typer.Option(None, help="Batch size (default: the experiment's)."),
-    seed: int = typer.Option(0, help="Seed for weights and data order."),
+    optimizer: Optional[str] = _OPTIMIZER,
+    batch_size: Optional[int] = _BATCH_SIZE,
+    seed: int = _TRAINING_SEED,
     out: Optional[Path] = typer.Option(None, help="Write the runs as JSON here."),
 ) -> None:
     """Train an experiment with one or more schedules and print a summary."""
@@ -163,7 +170,7 @@ def demo(
     out: Path = typer.Option(Path("trainwise-out"), help="Folder for the report and the record."),
     quick: bool = typer.Option(False, "--quick", help="Fewer epochs, for a first look."),
     experiment: str = typer.Option("diamonds", help="Built-in name or path/to/file.py:function."),
-    seed: int = typer.Option(0, help="Seed for weights and data order."),
+    seed: int = _TRAINING_SEED,
 ) -> None:
     """Run the seeds' whole method on one experiment and write one interactive HTML report."""
     import time
@@ -222,7 +229,7 @@ def _demo_pngs(record: dict, runs: dict, folder: Path) -> list[Path]:
 
 @app.command("find-lr")
 def find_lr_cmd(
-    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    experiment: str = _EXPERIMENT,
     start_lr: float = typer.Option(1e-7, help="First LR of the sweep."),
     end_lr: float = typer.Option(10.0, help="Last LR of the sweep."),
     num_steps: int = typer.Option(100, help="Steps of the sweep."),
@@ -367,7 +374,7 @@ def _verdict(text: str) -> str:
 
 @app.command("gradcheck")
 def gradcheck_cmd(
-    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    experiment: str = _EXPERIMENT,
     mode: str = typer.Option("elementwise", help="elementwise (sampled elements) or directional (fast, whole model)."),
     samples: int = typer.Option(10, help="Elements checked per tensor (elementwise mode)."),
     batch: int = typer.Option(8, help="Samples in the batch the loss is computed on."),
@@ -398,7 +405,7 @@ def gradcheck_cmd(
 
 @app.command("preflight")
 def preflight_cmd(
-    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
+    experiment: str = _EXPERIMENT,
     weight_decay: float = typer.Option(1e-3, help="L2 strength used by the 'regularization raises the loss' check."),
     seed: int = typer.Option(0, help="Seed for the model and the checks."),
 ) -> None:
@@ -425,14 +432,14 @@ def preflight_cmd(
 
 @app.command("doctor")
 def doctor_cmd(
-    experiment: str = typer.Argument(..., help="A built-in experiment name or path/to/file.py:function."),
-    epochs: Optional[int] = typer.Option(None, help="Epochs (default: the experiment's)."),
+    experiment: str = _EXPERIMENT,
+    epochs: Optional[int] = _EPOCHS,
     lr: Optional[float] = typer.Option(None, help="Learning rate (default: the experiment's)."),
-    optimizer: Optional[str] = typer.Option(None, help="sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw."),
-    batch_size: Optional[int] = typer.Option(None, help="Batch size (default: the experiment's)."),
+    optimizer: Optional[str] = _OPTIMIZER,
+    batch_size: Optional[int] = _BATCH_SIZE,
     schedule: Optional[str] = typer.Option(None, help="Schedule spec, e.g. onecycle (default: constant LR)."),
     every: Optional[int] = typer.Option(None, help="Measure per-layer statistics every N steps (default: low overhead)."),
-    seed: int = typer.Option(0, help="Seed for weights and data order."),
+    seed: int = _TRAINING_SEED,
     out: Optional[Path] = typer.Option(None, help="Write the run (with the instruments) as JSON here."),
 ) -> None:
     """Train with the instruments on and print the diagnosis: what is wrong, the evidence, and the fix."""
