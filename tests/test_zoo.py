@@ -22,6 +22,16 @@ KNOWN_MISSES = {
     "underfit_linear_bumps_s171": "a linear model on a non-linear regression settles at 41% of the constant "
     "prediction's loss with training and validation within 3%: not poor by the half-of-constant bound, and its "
     "loss is flat at the peak LR, so it reads as a plateau",
+    "r8_underfit_linear_sectors_s215": "a linear model on six angular sectors: training and validation agree at "
+    "49.6% of the constant prediction's loss, a hair under the half-of-constant bound for 'poor'",
+    "r8_underfit_width2_friedman_s216": "two hidden units on Friedman #1 settle at 23% of the constant prediction's "
+    "loss with training and validation together: not poor by that bound; the flat loss at the peak LR is reported "
+    "as a plateau (acceptable)",
+    "r8_exploding_tanh_rnn_s220": "a tanh RNN with recurrent weights scaled 4x: the input weights' first gradients "
+    "are 150x their norm but the median weight matrix's only 6x, and the input side's gradients are 100x the "
+    "head's (the bounds are 10x and 1000x); the poor fit it leaves is reported as underfitting (acceptable)",
+    "r8_unrep_noisy_train_labels_s229": "40% of the training labels random, validation clean: validation ends at "
+    "0.56x the training loss, just above the 'far below' bound of 0.5x",
 }
 
 
@@ -53,7 +63,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5, 6, 7}
+    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5, 6, 7, 8}
 
 
 def test_recall_and_precision_follow_their_definitions():

@@ -5,8 +5,8 @@ recall/precision table).
 Every run goes through :func:`trainwise.fit` with a default :class:`trainwise.Monitor` and takes about one to
 three seconds on one CPU core. Data are synthetic (generated here from a seed) or ship with scikit-learn
 (digits, breast cancer, wine, and its generators). ``held_out`` says which round a case belongs to: round 0
-(``CASES`` as first written) is the zoo the thresholds were chosen on; rounds 1 to 7 (``HELD_OUT``,
-``HELD_OUT_2`` ... ``HELD_OUT_7``) were each written later with seeds, sizes, widths and tasks never looked at,
+(``CASES`` as first written) is the zoo the thresholds were chosen on; rounds 1 to 8 (``HELD_OUT``,
+``HELD_OUT_2`` ... ``HELD_OUT_8``) were each written later with seeds, sizes, widths and tasks never looked at,
 and run once; the comments above each round say what their misses changed in the doctor before the next round
 was written.
 
@@ -44,7 +44,7 @@ class Case:
     expected: str | None  # the finding that must be reported; None for a healthy run
     train: Callable[[], History] = field(repr=False)
     acceptable: tuple[str, ...] = ()
-    held_out: int = 0  # 0: the thresholds were chosen looking at it; 1-7: held-out rounds (see HELD_OUT)
+    held_out: int = 0  # 0: the thresholds were chosen looking at it; 1-8: held-out rounds (see HELD_OUT)
 
 
 def run_case(case: Case) -> tuple[History, Diagnosis]:
@@ -1514,3 +1514,310 @@ _CASES_7: list[Case] = [
 
 HELD_OUT_7: list[Case] = [Case(c.name, c.description, c.expected, c.train, c.acceptable, held_out=7) for c in _CASES_7]
 CASES += HELD_OUT_7
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Round 8: written blind like rounds 6 and 7, after round 7's misses changed the doctor (see above); this time the
+# writer was given the issue's definitions of the findings (including that a divergence is lr_too_high and unscaled
+# inputs a bad initialization) so that "acceptable" follows them. Run once, as is.
+#
+# New here: a sector classification, a "ripple" regression, a counting and a lagged-sum sequence task; an LSTM
+# regressor; a residual MLP with amplified branches; batch size 2; GELU, SiLU, LeakyReLU and ELU networks; training
+# labels partly flipped (validation clean) and a validation target offset.
+#
+# First run: recall 26/32 = 0.81, precision 37/37 = 1.00, no healthy run flagged. What its misses changed: lr_too_high
+# also when the weights grow tenfold under steps over 1e-2 of their norm (s204, whose loss neither exploded nor
+# climbed back); batch_too_small for steps of one or two samples whose loss jitters as much as three samples' would
+# (s210, batch 2). Left as misses, each just on the wrong side of a bound: s215, s216, s220, s229 (tests/test_zoo.py).
+
+@functools.lru_cache(maxsize=None)
+def _sectors(n: int = 3000, classes: int = 6, seed: int = 0):
+    """Points in the unit square labelled by the angular sector they fall in; inside the disc of radius 0.45 the
+    label is the opposite sector's (``classes`` classes, none separable by a line)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, (n, 2))
+    angle = np.arctan2(x[:, 1], x[:, 0]) + math.pi
+    y = (angle / (2 * math.pi) * classes).astype(np.int64) % classes
+    inner = np.hypot(x[:, 0], x[:, 1]) < 0.45
+    y[inner] = (y[inner] + classes // 2) % classes
+    return _split(x, y.astype(np.int64), n // 4, seed)
+
+
+def _ripple_xy(n: int, rng: np.random.Generator, dim: int, noise: float):
+    x = rng.standard_normal((n, dim))
+    r = np.sqrt((x[:, :3] ** 2).sum(1))
+    y = np.cos(2.0 * r) * np.exp(-r * r / 8.0) + 0.5 * x[:, 0] * x[:, 1] + 0.3 * x[:, 3] + noise * rng.standard_normal(n)
+    return x, y
+
+
+@functools.lru_cache(maxsize=None)
+def _ripple(n: int = 3000, dim: int = 6, noise: float = 0.1, seed: int = 0):
+    """Regression: a radial ripple ``cos(2r) exp(-r^2/8)`` of the first three of ``dim`` Gaussian inputs, plus
+    ``x0 x1 / 2 + 0.3 x3`` and Gaussian noise of std ``noise``; target standardized."""
+    x, y = _ripple_xy(n, np.random.default_rng(seed), dim, noise)
+    return _standardized_target(_split(x, y, n // 4, seed))
+
+
+@functools.lru_cache(maxsize=None)
+def _counts(n: int = 2000, length: int = 24, seed: int = 0):
+    """Regression on sequences of ``length`` noise values: the target is how many of them exceed 0.5,
+    standardized with the training statistics."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, length, 1)).astype(np.float32)
+    y = (x[:, :, 0] > 0.5).sum(1).astype(np.float64)
+    n_val = n // 4
+    mean, std = y[n_val:].mean(), y[n_val:].std()
+    y = ((y - mean) / std).astype(np.float32)
+    return (x[n_val:], y[n_val:]), (x[:n_val], y[:n_val])
+
+
+@functools.lru_cache(maxsize=None)
+def _lagged(n: int = 2000, length: int = 20, lag: int = 3, seed: int = 0, val_scale: float = 1.0):
+    """Regression on sequences: the target is the product-free linear read-out ``(x[-1-lag] + x[-1]) / sqrt(2)``
+    of ``length`` noise values. With ``val_scale`` != 1 the validation sequences (and so their targets) are drawn
+    ``val_scale`` times wider: a validation set from another distribution."""
+    rng = np.random.default_rng(seed)
+    n_val = n // 4
+    x = rng.standard_normal((n, length, 1)).astype(np.float32)
+    x[:n_val] *= np.float32(val_scale)
+    y = ((x[:, -1 - lag, 0] + x[:, -1, 0]) / math.sqrt(2.0)).astype(np.float32)
+    return (x[n_val:], y[n_val:]), (x[:n_val], y[:n_val])
+
+
+def _noisy_train_labels(data, fraction: float, classes: int, seed: int):
+    """The same task, but ``fraction`` of the training labels replaced by uniformly random classes (a noisy
+    labelling process); the validation labels stay clean."""
+    (xt, yt), val = data
+    rng = np.random.default_rng(seed)
+    yt = yt.copy()
+    rows = rng.choice(len(yt), int(fraction * len(yt)), replace=False)
+    yt[rows] = rng.integers(0, classes, len(rows))
+    return (xt, yt), val
+
+
+def _offset_val_target(data, offset: float):
+    """The same regression task, but validation targets moved by ``offset`` (standardized units): measured with
+    another, miscalibrated instrument."""
+    (xt, yt), (xv, yv) = data
+    return (xt, yt), (xv, (yv + np.float32(offset)).astype(np.float32))
+
+
+# ----------------------------------------------------------------------------------------------- models
+class _SeqLSTM(nn.Module):
+    """An LSTM over the sequence and a linear head on the last hidden state."""
+
+    def __init__(self, hidden: int = 24, seed: int = 0) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.rnn = nn.LSTM(1, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1]).squeeze(-1)
+
+
+def _amplified_res(d_in: int, width: int, blocks: int, d_out: int, gain: float, seed: int = 0, squeeze: bool = False):
+    """A residual MLP whose residual branches' weights are multiplied by ``gain``: every block multiplies the
+    scale of the stream, so activations and gradients grow geometrically with depth."""
+    model = _ResMLP(d_in, width, blocks, d_out, seed=seed, squeeze=squeeze)
+    with torch.no_grad():
+        for block in model.blocks:
+            for m in block:
+                if isinstance(m, nn.Linear):
+                    m.weight.mul_(gain)
+    return model
+
+
+# ------------------------------------------------------------------------------------------------ cases
+_CASES_8: list[Case] = [
+    # -- learning rate too high (x100) --------------------------------------------------------------------
+    Case("r8_lr_x100_adamw_classification_s202", "AdamW at 100x its usual LR (0.1) on a make_classification MLP",
+         "lr_too_high",
+         lambda: _train(_mlp([20, 128, 128, 3], seed=202), _classification(seed=202), epochs=8, lr=0.1,
+                        optimizer="adamw", seed=202, classes=3),
+         acceptable=("dead_relu",)),
+    Case("r8_lr_x100_nesterov_ripple_s203", "Nesterov SGD at 100x a good LR (5.0) on a regression MLP: diverges",
+         "lr_too_high",
+         lambda: _train(_mlp([6, 64, 64, 1], squeeze=True, seed=203), _ripple(seed=203), epochs=8, lr=5.0,
+                        optimizer="nesterov", seed=203),
+         acceptable=("exploding_gradients",)),
+    Case("r8_lr_x100_rmsprop_counts_gru_s204", "RMSprop at 100x its usual LR (0.1) on a GRU counting task",
+         "lr_too_high",
+         lambda: _train(_RecurrentRegressor("gru", hidden=24, seed=204), _counts(seed=204), epochs=6, lr=0.1,
+                        optimizer="rmsprop", seed=204),
+         acceptable=("exploding_gradients", "underfitting", "plateau")),
+    Case("r8_lr_x100_sgd_classification_gelu_s205",
+         "plain SGD at 100x a good LR (10.0) on a GELU MLP for make_classification: diverges", "lr_too_high",
+         lambda: _train(_mlp([20, 96, 96, 3], act=nn.GELU, seed=205), _classification(seed=205), epochs=8, lr=10.0,
+                        optimizer="sgd", seed=205, classes=3),
+         acceptable=("exploding_gradients",)),
+    # -- learning rate too low (/1000) --------------------------------------------------------------------
+    Case("r8_lr_div1000_sgd_blobs_elu_s206", "plain SGD at 1/1000 of a good LR (1e-4) on an ELU MLP for blobs",
+         "lr_too_low",
+         lambda: _train(_mlp([6, 64, 64, 5], act=nn.ELU, seed=206), _blobs(seed=206), epochs=10, lr=1e-4,
+                        optimizer="sgd", seed=206, classes=5),
+         acceptable=("underfitting",)),
+    Case("r8_lr_div1000_adamw_cnn_digits_s207", "AdamW at 1/1000 of its usual LR (1e-6) on the digits CNN",
+         "lr_too_low",
+         lambda: _train(_cnn(seed=207, channels=(8, 16)), _digits(seed=207), epochs=6, lr=1e-6, optimizer="adamw",
+                        seed=207, classes=10),
+         acceptable=("underfitting",)),
+    Case("r8_lr_div1000_adagrad_ripple_s208", "Adagrad at 1/1000 of a good LR (3e-5) on the ripple regression",
+         "lr_too_low",
+         lambda: _train(_mlp([6, 64, 64, 1], squeeze=True, seed=208), _ripple(seed=208), epochs=10, lr=3e-5,
+                        optimizer="adagrad", seed=208),
+         acceptable=("underfitting",)),
+    # -- batch too small ----------------------------------------------------------------------------------
+    Case("r8_batch_1_adam_sectors_s209", "batch size 1 instead of 64 on the sector task (Adam 1e-3)",
+         "batch_too_small",
+         lambda: _train(_mlp([2, 64, 64, 6], seed=209), _sectors(n=1000, seed=209), epochs=2, lr=1e-3,
+                        batch_size=1, seed=209, classes=6)),
+    Case("r8_batch_2_momentum_ripple_s210", "batch size 2 instead of 64 on the ripple regression (momentum 0.005)",
+         "batch_too_small",
+         lambda: _train(_mlp([6, 64, 64, 1], squeeze=True, seed=210), _ripple(n=1600, seed=210), epochs=3, lr=0.005,
+                        optimizer="momentum", batch_size=2, seed=210)),
+    Case("r8_batch_1_rmsprop_blobs_leaky_s211", "batch size 1 on a LeakyReLU MLP for blobs (RMSprop 1e-3)",
+         "batch_too_small",
+         lambda: _train(_mlp([6, 64, 64, 5], act=nn.LeakyReLU, seed=211), _blobs(n=1200, seed=211), epochs=2,
+                        lr=1e-3, optimizer="rmsprop", batch_size=1, seed=211, classes=5)),
+    # -- overfitting --------------------------------------------------------------------------------------
+    Case("r8_overfit_tiny_sectors_s212", "a 256-wide MLP on 80 training points of the sector task, no regularization",
+         "overfitting",
+         lambda: _train(_mlp([2, 256, 256, 6], seed=212), _tiny(_sectors(seed=212), 80), epochs=150, lr=3e-3,
+                        batch_size=16, seed=212, classes=6)),
+    Case("r8_overfit_tiny_blobs_s213", "a 256-wide MLP on 100 training points of overlapping blobs, 60 epochs",
+         "overfitting",
+         lambda: _train(_mlp([6, 256, 256, 5], seed=213), _tiny(_blobs(seed=213), 100), epochs=60, lr=3e-3,
+                        batch_size=16, seed=213, classes=5)),
+    Case("r8_overfit_tiny_ripple_s214", "a 256-wide MLP on 100 noisy regression samples, no regularization",
+         "overfitting",
+         lambda: _train(_mlp([6, 256, 256, 1], squeeze=True, seed=214), _tiny(_ripple(noise=0.4, seed=214), 100),
+                        epochs=150, lr=3e-3, batch_size=32, seed=214)),
+    # -- underfitting -------------------------------------------------------------------------------------
+    Case("r8_underfit_linear_sectors_s215", "a linear model (no hidden layer) on the non-linear sector task",
+         "underfitting",
+         lambda: _train(_mlp([2, 6], seed=215), _sectors(seed=215), epochs=10, lr=1e-2, seed=215, classes=6)),
+    Case("r8_underfit_width2_friedman_s216", "an MLP with 2 hidden units on Friedman #1", "underfitting",
+         lambda: _train(_mlp([10, 2, 1], squeeze=True, seed=216), _friedman(seed=216), epochs=10, lr=1e-2,
+                        seed=216),
+         acceptable=("plateau",)),
+    Case("r8_underfit_cnn_1channel_digits_s217", "a CNN with one channel per conv layer on the digits",
+         "underfitting",
+         lambda: _train(_cnn(seed=217, channels=(1, 1)), _digits(seed=217), epochs=8, lr=1e-2, seed=217, classes=10)),
+    # -- vanishing gradients ------------------------------------------------------------------------------
+    Case("r8_vanishing_sigmoid_12_classification_s218", "a 12-layer sigmoid MLP (width 32) trained with momentum SGD",
+         "vanishing_gradients",
+         lambda: _train(_mlp([20] + [32] * 12 + [3], act=nn.Sigmoid, seed=218), _classification(seed=218),
+                        epochs=8, lr=0.05, optimizer="momentum", seed=218, classes=3),
+         acceptable=("underfitting", "plateau", "bad_initialization")),
+    Case("r8_vanishing_functional_tanh_16_ripple_s219",
+         "a 16-layer tanh MLP (torch.tanh in forward, default init) trained with plain SGD", "vanishing_gradients",
+         lambda: _train(_FunctionalMLP([6] + [48] * 16 + [1], "tanh", seed=219, squeeze=True), _ripple(seed=219),
+                        epochs=8, lr=0.05, optimizer="sgd", seed=219),
+         acceptable=("underfitting", "plateau", "bad_initialization")),
+    # -- exploding gradients ------------------------------------------------------------------------------
+    Case("r8_exploding_tanh_rnn_s220",
+         "a tanh RNN with its recurrent weights scaled 4x over 30 steps (momentum SGD 1e-3)", "exploding_gradients",
+         lambda: _train(_RecurrentRegressor("tanh", hidden=32, recurrent_scale=4.0, seed=220),
+                        _lagged(length=30, seed=220), epochs=5, lr=1e-3, optimizer="momentum", seed=220),
+         acceptable=("bad_initialization", "saturated_activations", "underfitting")),
+    Case("r8_exploding_amplified_resmlp_s221", "a 10-block residual MLP whose branch weights are scaled 2x (Adam 1e-3)",
+         "exploding_gradients",
+         lambda: _train(_amplified_res(6, 64, 10, 1, gain=2.0, seed=221, squeeze=True), _ripple(seed=221), epochs=6,
+                        lr=1e-3, optimizer="adam", seed=221),
+         acceptable=("bad_initialization",)),
+    # -- dead ReLUs ---------------------------------------------------------------------------------------
+    Case("r8_dead_relu_bias_blobs_s222", "every hidden ReLU of a blobs MLP given bias -6 (Adam 1e-3)", "dead_relu",
+         lambda: _train(_kill_relus(_mlp([6, 64, 64, 5], seed=222), -6.0), _blobs(seed=222), epochs=8, lr=1e-3,
+                        seed=222, classes=5),
+         acceptable=("underfitting", "plateau", "vanishing_gradients", "bad_initialization")),
+    Case("r8_dead_relu_conv_bias_digits_s223", "both conv layers of the digits CNN given bias -4 (Adam 1e-3)",
+         "dead_relu",
+         lambda: _train(_kill_conv_relus(_cnn(seed=223, channels=(8, 16)), -4.0), _digits(seed=223), epochs=6,
+                        lr=1e-3, seed=223, classes=10),
+         acceptable=("underfitting", "plateau", "vanishing_gradients", "bad_initialization")),
+    # -- saturated activations ----------------------------------------------------------------------------
+    Case("r8_saturated_tanh_init_friedman_s224", "a tanh MLP with weights drawn from N(0, 1) on Friedman #1",
+         "saturated_activations",
+         lambda: _train(_init_weights(_mlp([10, 128, 128, 1], act=nn.Tanh, seed=224, squeeze=True), 1.0, seed=224),
+                        _friedman(seed=224), epochs=8, lr=1e-3, seed=224),
+         acceptable=("bad_initialization", "exploding_gradients", "underfitting", "overfitting")),
+    Case("r8_saturated_sigmoid_raw_cancer_s225", "a sigmoid MLP on breast-cancer features left unscaled",
+         "saturated_activations",
+         lambda: _train(_mlp([30, 64, 64, 2], act=nn.Sigmoid, seed=225), _breast_cancer(seed=225, standardize=False),
+                        epochs=15, lr=1e-3, batch_size=32, seed=225, classes=2),
+         acceptable=("bad_initialization", "underfitting")),
+    # -- bad initialization -------------------------------------------------------------------------------
+    Case("r8_bad_init_large_classification_s226", "a ReLU MLP with weights drawn from N(0, 2^2) (Adam 1e-3)",
+         "bad_initialization",
+         lambda: _train(_init_weights(_mlp([20, 128, 128, 128, 3], seed=226), 2.0, seed=226),
+                        _classification(seed=226), epochs=8, lr=1e-3, seed=226, classes=3),
+         acceptable=("exploding_gradients", "underfitting", "overfitting")),
+    Case("r8_bad_init_tiny_deep_sectors_s227", "a 6-layer ReLU MLP with weights drawn from N(0, 0.01^2) (momentum 0.05)",
+         "bad_initialization",
+         lambda: _train(_init_weights(_mlp([2] + [64] * 6 + [6], seed=227), 0.01, seed=227), _sectors(seed=227),
+                        epochs=8, lr=0.05, optimizer="momentum", seed=227, classes=6),
+         acceptable=("vanishing_gradients", "underfitting", "plateau", "dead_relu")),
+    Case("r8_bad_init_raw_wine_s228", "a ReLU MLP on wine features left unscaled (proline in the hundreds)",
+         "bad_initialization",
+         lambda: _train(_mlp([13, 64, 64, 3], seed=228), _wine(seed=228, standardize=False), epochs=30, lr=1e-3,
+                        batch_size=16, seed=228, classes=3),
+         acceptable=("exploding_gradients", "dead_relu", "underfitting")),
+    # -- unrepresentative validation ----------------------------------------------------------------------
+    Case("r8_unrep_noisy_train_labels_s229", "40% of the training labels random, validation labels clean",
+         "unrepresentative_validation",
+         lambda: _train(_mlp([2, 128, 128, 6], seed=229), _noisy_train_labels(_sectors(seed=229), 0.4, 6, 229),
+                        epochs=10, lr=2e-3, seed=229, classes=6)),
+    Case("r8_unrep_offset_val_target_s230", "validation targets measured with a +1.5 std offset (regression)",
+         "unrepresentative_validation",
+         lambda: _train(_mlp([6, 64, 64, 1], squeeze=True, seed=230), _offset_val_target(_ripple(seed=230), 1.5),
+                        epochs=10, lr=2e-3, seed=230)),
+    Case("r8_unrep_wider_val_sequences_lstm_s231", "validation sequences drawn 3x wider than the training ones (LSTM)",
+         "unrepresentative_validation",
+         lambda: _train(_SeqLSTM(hidden=24, seed=231), _lagged(seed=231, val_scale=3.0), epochs=6, lr=5e-3,
+                        seed=231)),
+    # -- plateau ------------------------------------------------------------------------------------------
+    Case("r8_plateau_const_momentum_ripple_s232",
+         "momentum SGD at a constant 0.05 for 30 epochs on the noisy ripple regression: flat for the last third",
+         "plateau",
+         lambda: _train(_mlp([6, 64, 64, 1], squeeze=True, seed=232), _ripple(n=1600, noise=0.3, seed=232),
+                        epochs=30, lr=0.05, optimizer="momentum", batch_size=32, seed=232)),
+    Case("r8_plateau_const_adam_sectors_s233",
+         "Adam at a constant 1e-2 for 25 epochs on the sector task: flat and noisy for the last half", "plateau",
+         lambda: _train(_mlp([2, 64, 64, 6], seed=233), _sectors(n=2000, seed=233), epochs=25, lr=1e-2,
+                        batch_size=32, seed=233, classes=6),
+         acceptable=("lr_too_high",)),
+    # -- healthy ------------------------------------------------------------------------------------------
+    Case("r8_healthy_gelu_sectors_cosine_s234", "GELU MLP, AdamW 3e-3 with weight decay, cosine schedule", None,
+         lambda: _train(_mlp([2, 128, 128, 6], act=nn.GELU, seed=234), _sectors(seed=234), epochs=20, lr=3e-3,
+                        optimizer="adamw", schedule="cosine", weight_decay=1e-4, seed=234, classes=6)),
+    Case("r8_healthy_cnn_digits_onecycle_s235", "the digits CNN (8/16 channels), Adam 1e-2 one-cycle", None,
+         lambda: _train(_cnn(seed=235, channels=(8, 16)), _digits(seed=235), epochs=10, lr=1e-2, schedule="onecycle",
+                        seed=235, classes=10)),
+    Case("r8_healthy_gru_lagged_warmup_cosine_s236", "a GRU on the lagged read-out task, Adam 1e-2, warm-up + cosine",
+         None,
+         lambda: _train(_RecurrentRegressor("gru", hidden=24, seed=236), _lagged(seed=236, lag=2), epochs=10, lr=1e-2,
+                        schedule="warmup_cosine", seed=236)),
+    Case("r8_healthy_silu_friedman_step_s237", "SiLU MLP on Friedman #1, momentum SGD 0.05 with step decay", None,
+         lambda: _train(_mlp([10, 64, 64, 1], act=nn.SiLU, squeeze=True, seed=237), _friedman(seed=237), epochs=20,
+                        lr=0.05, optimizer="momentum", schedule="step", seed=237)),
+    Case("r8_healthy_resmlp_ripple_cosine_s238", "a 3-block residual MLP on the ripple regression, AdamW cosine", None,
+         lambda: _train(_ResMLP(6, 48, 3, 1, seed=238, squeeze=True), _ripple(n=4000, seed=238), epochs=12, lr=2e-3,
+                        optimizer="adamw", schedule="cosine", weight_decay=1e-4, seed=238)),
+    Case("r8_healthy_lstm_lagged_cosine_s239", "an LSTM on the lagged read-out task, Adam 1e-2 cosine", None,
+         lambda: _train(_SeqLSTM(hidden=24, seed=239), _lagged(seed=239), epochs=10, lr=1e-2, schedule="cosine",
+                        seed=239)),
+    Case("r8_healthy_leaky_blobs_nesterov_sgdr_s240", "LeakyReLU MLP on blobs, Nesterov 0.05 with SGDR, batch 128",
+         None,
+         lambda: _train(_mlp([6, 64, 64, 5], act=nn.LeakyReLU, seed=240), _blobs(seed=240), epochs=20, lr=0.05,
+                        optimizer="nesterov", schedule="sgdr", batch_size=128, seed=240, classes=5)),
+    Case("r8_healthy_elu_classification_rmsprop_s241",
+         "ELU MLP on make_classification, RMSprop 2e-3 cosine with weight decay, batch 128", None,
+         lambda: _train(_mlp([20, 128, 64, 3], act=nn.ELU, seed=241), _classification(seed=241), epochs=20, lr=2e-3,
+                        optimizer="rmsprop", schedule="cosine", weight_decay=1e-4, batch_size=128, seed=241,
+                        classes=3)),
+]
+
+HELD_OUT_8: list[Case] = [Case(c.name, c.description, c.expected, c.train, c.acceptable, held_out=8) for c in _CASES_8]
+CASES += HELD_OUT_8

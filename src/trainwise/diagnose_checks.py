@@ -16,8 +16,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   that too high a learning rate can leave a large part of a ReLU network dead);
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
-* the batch is too small when steps of fewer than 8 samples jitter as much as the loss itself (one sample's squared
-  error varies ~1.3x its median), or when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss
+* the batch is too small when steps of one or two samples jitter as samples do (the mean of three squared errors
+  varies ~0.84x its median, one ~1.36x), or when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss
   noise at least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss
   is still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
   empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either sign
@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from trainwise.diagnose import FEW_SAMPLES, Run, Verdict, check
+from trainwise.diagnose import Run, Verdict, check
 
 __all__: list[str] = []  # everything here is reached through trainwise.diagnose.CHECKS
 
@@ -65,12 +65,14 @@ UPDATE_RATIO_TARGET = 1e-3
 UPDATE_RATIO_LOW = UPDATE_RATIO_TARGET / 10
 UPDATE_RATIO_HIGH = UPDATE_RATIO_TARGET * 100
 UPDATE_RATIO_KILLING = UPDATE_RATIO_TARGET * 10
+WEIGHT_GROWTH = 10.0  # weights that end an order of magnitude larger than they started
 CLIMB_BACK = 0.2
 ABOVE_CHANCE = 0.1
 INITIAL_LOSS_FACTOR = 2.0
 INITIAL_LOSS_FACTOR_CONSTANT = 10.0  # squared error: var(y) + var(output) = 10 var(y) is outputs spread 3x the targets
 AGREEMENT_NOISY = 0.2
 JITTER_NOISY = 0.5
+JITTER_FEW_SAMPLES = 0.84  # the robust spread of the mean of three squared Gaussian errors, relative to its median
 MIN_AGREEMENT_SAMPLES = 5
 LAYER_SCALE_FACTOR = 4.0
 DEAD_FRACTION = 0.5
@@ -146,6 +148,13 @@ def _lr_too_high(run: Run) -> Verdict | None:
     if ratio is not None and ratio > UPDATE_RATIO_HIGH:
         return Verdict(f"each step changes the weights by {ratio:.2g} of their norm (the seeds' target is ~1e-3)",
                        {"update_ratio": ratio})  # fmt: skip
+    growth = _weight_growth(run)
+    if growth is not None and growth > WEIGHT_GROWTH and ratio is not None and ratio > UPDATE_RATIO_KILLING:
+        return Verdict(
+            f"the weights grew {growth:.3g}x over the run (median over weight matrices) under steps of {ratio:.2g} "
+            "of their norm (over 10x the seeds' ~1e-3): the steps throw the weights outward instead of settling them",
+            {"weight_growth": growth, "update_ratio": ratio},
+        )
     killed = _units_killed(run)
     if killed is not None and ratio is not None and ratio > UPDATE_RATIO_KILLING:
         name, before, after, step = killed
@@ -206,15 +215,15 @@ def _lr_too_low(run: Run) -> Verdict | None:
     explained_by=("lr_too_high", "bad_initialization", "saturated_activations", "dead_relu"),
 )
 def _batch_too_small(run: Run) -> Verdict | None:
-    """Step-to-step loss jitter as large as the loss under steps of fewer than 8 samples; or jitter of half the
+    """Steps of one or two samples whose loss jitters as single samples' losses do; or jitter of half the
     loss with consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast: the
     steps are mostly sampling noise. Without instruments: jitter as large as the loss itself."""
     jitter = _jitter(run)
     batch = run.batch_size
-    if jitter is not None and jitter > 1.0 and batch is not None and batch < FEW_SAMPLES:
-        # One sample's squared error varies by ~1.3x its median (chi-square), a cross-entropy more: a jitter as
-        # large as the loss is what a step of one or two samples shows (a batch of 8 averages it down to ~0.5).
-        # Larger batches jitter that much only once most samples are fitted (a loss near zero), hence the guard.
+    if jitter is not None and jitter > JITTER_FEW_SAMPLES and batch is not None and batch <= 2:
+        # A step of one or two samples: the loss of each step is that of the samples, and their spread shows (one
+        # squared error's robust spread is ~1.36x its median, the mean of two ~1.03x, of three ~0.84x). Larger
+        # batches jitter that much only once most samples are fitted (a loss near zero), hence the guard.
         return Verdict(
             f"each step averages {batch} sample{'s' if batch > 1 else ''} and its loss jitters by {jitter:.2f} of its "
             "level, as much as single samples' losses differ: every update follows one or two samples",
@@ -597,6 +606,17 @@ def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
         "steady": bool(at - values[-1] > 3 * _epoch_noise(values)),
         "final": float(values[-1]),
     }
+
+
+def _weight_growth(run: Run) -> float | None:
+    """Median over weight matrices of the norm at the last measured step over the norm at the first."""
+    table = run.weights("norm")
+    if table is None:
+        return None
+    values = table[2][:, np.isfinite(table[2]).all(axis=0)]
+    if values.shape[1] < 2 or not (values[:, 0] > 0).all():
+        return None
+    return float(np.median(values[:, -1] / values[:, 0]))
 
 
 def _units_killed(run: Run) -> tuple[str, float, float, int] | None:
