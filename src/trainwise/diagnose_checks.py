@@ -17,11 +17,12 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
 * the batch is too small when steps of one or two samples jitter as samples do (the mean of three squared errors
-  varies ~0.84x its median, one ~1.36x), or when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss
-  noise at least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss
-  is still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
-  empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either sign
-  alone misleads: losses near zero jitter at any batch size, and overshooting steps decorrelate gradients;
+  varies ~0.84x its median, one ~1.36x), or when the loss jitters (seed 002) *and* the gradients say why:
+  step-to-step loss noise at least half the loss, and consecutive mini-batch gradients agreeing with cosine under
+  0.2 while the loss is still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)``
+  (McCandlish et al., 2018, "An empirical model of large-batch training"), so 0.2 means a batch under a quarter of
+  the noise scale. Either sign alone misleads: losses near zero jitter at any batch size, and overshooting steps
+  decorrelate gradients;
 * validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
   improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
   training loss, or ending above twice the untrained model's loss while training halves (worse than not training:
