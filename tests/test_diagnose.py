@@ -183,6 +183,17 @@ def test_steps_of_one_sample_that_jitter_as_much_as_the_loss_are_batch_too_small
     assert "batch_too_small" not in _names(_with(_record(agreement=agreeing, samples=4), _history(four)))
 
 
+def test_steps_of_two_samples_whose_gradients_disagree_are_batch_too_small_even_with_a_calm_loss():
+    # batch 2 on a classification (zoo s249): early on every sample's cross-entropy is near ln(C), so the step loss
+    # barely jitters, but consecutive two-sample gradients point every which way
+    disagreeing = [-0.25, -0.5, -0.3, 0.4, -0.5, 0.1, -0.15, -0.45, -0.35, -0.25]
+    calm = _decay(900, rate=0.005, noise=0.1)
+    f = diagnose(_with(_record(agreement=disagreeing, samples=2), _history(calm)))["batch_too_small"]
+    assert f.evidence["batch_size"] == 2 and f.evidence["gradient_agreement"] < 0.2
+    # at batch 16 disagreeing gradients alone are no proof (steps that overshoot decorrelate them too)
+    assert "batch_too_small" not in _names(_with(_record(agreement=disagreeing, samples=16), _history(calm)))
+
+
 def test_noisy_steps_with_disagreeing_gradients_are_batch_too_small():
     rng = np.random.default_rng(0)
     losses = _decay(300, noise=0.0) * rng.lognormal(0, 1.0, 300)

@@ -32,6 +32,19 @@ KNOWN_MISSES = {
     "head's (the bounds are 10x and 1000x); the poor fit it leaves is reported as underfitting (acceptable)",
     "r8_unrep_noisy_train_labels_s229": "40% of the training labels random, validation clean: validation ends at "
     "0.56x the training loss, just above the 'far below' bound of 0.5x",
+    "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 170x from the last "
+    "layer to the first (the bound is 1000x); the tiny updates it leaves are reported as lr_too_low",
+    "r9_badinit_raw_inputs_diabetes_s264": "diabetes's raw inputs: the first gradients are 216x the weights "
+    "(exploding_gradients, acceptable), but the first loss stays under 10x the constant prediction's; the flat "
+    "loss at the peak LR is also reported as a plateau (wrong)",
+    "r9_unrep_val_other_domain_tokens_s272": "validation sentences from a domain whose words never occur in "
+    "training: token ids are not features the input comparison reads, so the rising validation loss is reported "
+    "as overfitting (acceptable)",
+    "r9_plateau_rmsprop_constant_swissroll_s273": "RMSprop at a constant LR whose loss is flat: the weights grow "
+    "tenfold under steps of 1e-2 of their norm, reported as lr_too_high (acceptable), which explains the plateau",
+    "r9_healthy_diabetes_step_s280": "a healthy run on diabetes, whose noise leaves even the best model near half "
+    "the constant prediction's loss (validation at 0.52 of it, training within 10%): read as underfitting — the "
+    "half-of-constant bound for 'poor' cannot know a task's noise floor",
 }
 
 
@@ -63,7 +76,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5, 6, 7, 8}
+    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 
 
 def test_recall_and_precision_follow_their_definitions():

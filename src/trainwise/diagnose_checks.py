@@ -16,13 +16,12 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   that too high a learning rate can leave a large part of a ReLU network dead);
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
   standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
-* the batch is too small when steps of one or two samples jitter as samples do (the mean of three squared errors
-  varies ~0.84x its median, one ~1.36x), or when the loss jitters (seed 002) *and* the gradients say why:
-  step-to-step loss noise at least half the loss, and consecutive mini-batch gradients agreeing with cosine under
-  0.2 while the loss is still falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)``
-  (McCandlish et al., 2018, "An empirical model of large-batch training"), so 0.2 means a batch under a quarter of
-  the noise scale. Either sign alone misleads: losses near zero jitter at any batch size, and overshooting steps
-  decorrelate gradients;
+* the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise at
+  least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss is still
+  falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
+  empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either sign
+  alone misleads — losses near zero jitter at any batch size, and overshooting steps decorrelate gradients — except
+  for steps of one or two samples, where either is enough: they have a plain cause there;
 * validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
   improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
   training loss, or ending above twice the untrained model's loss while training halves (worse than not training:
@@ -73,7 +72,6 @@ INITIAL_LOSS_FACTOR = 2.0
 INITIAL_LOSS_FACTOR_CONSTANT = 10.0  # squared error: var(y) + var(output) = 10 var(y) is outputs spread 3x the targets
 AGREEMENT_NOISY = 0.2
 JITTER_NOISY = 0.5
-JITTER_FEW_SAMPLES = 0.84  # the robust spread of the mean of three squared Gaussian errors, relative to its median
 MIN_AGREEMENT_SAMPLES = 5
 LAYER_SCALE_FACTOR = 4.0
 DEAD_FRACTION = 0.5
@@ -216,47 +214,54 @@ def _lr_too_low(run: Run) -> Verdict | None:
     explained_by=("lr_too_high", "bad_initialization", "saturated_activations", "dead_relu"),
 )
 def _batch_too_small(run: Run) -> Verdict | None:
-    """Steps of one or two samples whose loss jitters as single samples' losses do; or jitter of half the
-    loss with consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast: the
-    steps are mostly sampling noise. Without instruments: jitter as large as the loss itself."""
+    """Steps of one or two samples showing either sign of sampling noise — a loss that jitters by half its level,
+    or consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast; at any batch
+    size, both signs together. Without instruments: jitter as large as the loss itself."""
     jitter = _jitter(run)
+    noisy_loss = jitter is not None and jitter >= JITTER_NOISY
+    agreement = _early_agreement(run)
+    noisy_grads = agreement is not None and agreement[0] < AGREEMENT_NOISY
     batch = run.batch_size
-    if jitter is not None and jitter > JITTER_FEW_SAMPLES and batch is not None and batch <= 2:
-        # A step of one or two samples: the loss of each step is that of the samples, and their spread shows (one
-        # squared error's robust spread is ~1.36x its median, the mean of two ~1.03x, of three ~0.84x). Larger
-        # batches jitter that much only once most samples are fitted (a loss near zero), hence the guard.
-        return Verdict(
-            f"each step averages {batch} sample{'s' if batch > 1 else ''} and its loss jitters by {jitter:.2f} of its "
-            "level, as much as single samples' losses differ: every update follows one or two samples",
-            {"loss_jitter": jitter, "batch_size": batch},
-        )
-    if run.monitor is not None and run.monitor.get("agreement"):
-        if jitter is None or jitter < JITTER_NOISY:
+    evidence: dict[str, Any] = {"loss_jitter": jitter} if jitter is not None else {}
+    if agreement is not None:
+        evidence.update(gradient_agreement=agreement[0], measurements=agreement[1])
+    if batch is not None:
+        evidence["batch_size"] = batch
+    if batch is not None and batch <= 2 and (noisy_loss or noisy_grads):
+        # Each sign alone misleads at larger batches (fitted samples make any batch's loss jitter; overshooting
+        # steps decorrelate gradients), but with one or two samples per step they have a plain cause — and a
+        # learning rate too high, the other cause, is reported instead when found (it explains this finding).
+        signs = [f"its loss jitters by {jitter:.2f} of its level"] if noisy_loss else []
+        signs += [f"consecutive gradients agree with median cosine {agreement[0]:.2f}"] if noisy_grads else []
+        return Verdict(f"each step averages {batch} sample{'s' if batch > 1 else ''}: {' and '.join(signs)}; every "
+                       "update follows one or two samples", evidence)  # fmt: skip
+    if agreement is not None:
+        if not (noisy_loss and noisy_grads):
             return None
-        steps = run.series("agreement", "steps")
-        cosines = run.series("agreement", "cosine")
-        early = np.isfinite(cosines) & (steps < _half_progress_step(run))
-        if early.sum() < MIN_AGREEMENT_SAMPLES:
-            return None
-        agreement = float(np.median(cosines[early]))
-        if agreement >= AGREEMENT_NOISY:
-            return None
-        samples = [s for s in run.monitor["params"].get("samples", []) if s]
-        evidence: dict[str, Any] = {"loss_jitter": jitter, "gradient_agreement": agreement, "measurements": int(early.sum())}
-        if samples:
-            batch = int(np.median(samples))
-            evidence["batch_size"] = batch
+        if batch is not None:
             # cosine = 1 / (1 + B_noise / B)  =>  B_noise = B * (1 / cosine - 1)
-            evidence["noise_scale_at_least"] = int(batch * (1 / max(agreement, 0.01) - 1)) if agreement < 1 else batch
+            evidence["noise_scale_at_least"] = int(batch * (1 / max(agreement[0], 0.01) - 1))
         return Verdict(
             f"the loss jitters by {jitter:.2f} of its level from step to step and consecutive gradients barely agree "
-            f"(median cosine {agreement:.2f} while the loss was falling fast): most of each step is sampling noise",
-            evidence, steps=(0, int(steps[early].max())),
+            f"(median cosine {agreement[0]:.2f} while the loss was falling fast): most of each step is sampling noise",
+            evidence, steps=(0, agreement[2]),
         )  # fmt: skip
-    if jitter is not None and jitter > 1.0:
+    if not len(run.series("agreement", "cosine")) and jitter is not None and jitter > 1.0:  # no gradient record
         return Verdict(f"the step-to-step loss jitter ({jitter:.2f} of the loss) is as large as the loss itself",
                        {"loss_jitter": jitter})  # fmt: skip
     return None
+
+
+def _early_agreement(run: Run) -> tuple[float, int, int] | None:
+    """Median cosine between consecutive gradients measured before the loss made half its progress, how many
+    measurements, and the last of their steps; ``None`` with fewer than five."""
+    steps, cosines = run.series("agreement", "steps"), run.series("agreement", "cosine")
+    if not len(steps):
+        return None
+    early = np.isfinite(cosines) & (steps < _half_progress_step(run))
+    if early.sum() < MIN_AGREEMENT_SAMPLES:
+        return None
+    return float(np.median(cosines[early])), int(early.sum()), int(steps[early].max())
 
 
 @check(
