@@ -833,13 +833,13 @@ def _standardized_target(data):
 
 
 @functools.lru_cache(maxsize=None)
-def _friedman(n: int = 3000, noise: float = 0.5, seed: int = 0):
+def _friedman(n: int = 3000, noise: float = 0.5, seed: int = 0, standardize: bool = True):
     """Regression: Friedman #1 (``sklearn.datasets.make_friedman1``, 10 uniform inputs of which 5 matter),
-    target standardized."""
+    target standardized; with ``standardize=False`` the inputs as generated (uniform on [0, 1])."""
     from sklearn.datasets import make_friedman1
 
     x, y = make_friedman1(n, n_features=10, noise=noise, random_state=seed)
-    return _standardized_target(_split(x, y, n // 4, seed))
+    return _standardized_target(_split(x, y, n // 4, seed, standardize))
 
 
 @functools.lru_cache(maxsize=None)
@@ -948,10 +948,10 @@ class _ResMLP(nn.Module):
 
 
 def _kill_conv_relus(model: nn.Module, bias: float) -> nn.Module:
-    """Set the bias of every convolution (each feeds a ReLU) to ``bias``."""
+    """Set the bias of every convolution, 1-d or 2-d (each feeds a ReLU), to ``bias``."""
     with torch.no_grad():
         for m in model.modules():
-            if isinstance(m, nn.Conv2d):
+            if isinstance(m, (nn.Conv1d, nn.Conv2d)):
                 m.bias.fill_(bias)
     return model
 
@@ -1204,15 +1204,6 @@ def _blobs(n: int = 2400, centers: int = 5, dim: int = 6, spread: float = 2.5, s
     return _split(x.astype(np.float64), y.astype(np.int64), n // 4, seed, standardize)
 
 
-@functools.lru_cache(maxsize=None)
-def _friedman_unit(n: int = 3000, seed: int = 0):
-    """Friedman #1 with its inputs as generated (uniform on [0, 1], not standardized), target standardized."""
-    from sklearn.datasets import make_friedman1
-
-    x, y = make_friedman1(n, n_features=10, noise=0.5, random_state=seed)
-    return _standardized_target(_split(x, y, n // 4, seed, standardize=False))
-
-
 def _in_percent(data):
     """The same task with every input (training and validation alike) multiplied by 100: fractions given in percent."""
     (xt, yt), (xv, yv) = data
@@ -1447,7 +1438,7 @@ _CASES_7: list[Case] = [
          acceptable=("underfitting",)),
     Case("saturated_tanh_percent_friedman_s186", "A tanh MLP on Friedman #1 with its [0, 1] inputs given in percent (x100)",
          "saturated_activations",
-         lambda: _train(_mlp([10, 64, 64, 1], act=nn.Tanh, seed=186, squeeze=True), _in_percent(_friedman_unit(seed=186)),
+         lambda: _train(_mlp([10, 64, 64, 1], act=nn.Tanh, seed=186, squeeze=True), _in_percent(_friedman(seed=186, standardize=False)),
                         epochs=10, lr=1e-3, optimizer="adam", seed=186),
          acceptable=()),
     # -- unrepresentative validation -----------------------------------------------------------------------
@@ -2018,14 +2009,6 @@ class _Conv1dNet(nn.Module):
         return self.net(x.unsqueeze(1))
 
 
-def _conv1d_biases(model: nn.Module, bias: float) -> nn.Module:
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.Conv1d):
-                m.bias.fill_(bias)
-    return model
-
-
 class _TokenNet(nn.Module):
     """Embedding of each token, mean over the sequence, a ReLU hidden layer, a linear head."""
 
@@ -2162,7 +2145,7 @@ _CASES_9: list[Case] = [
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients", "plateau")),
     Case("r9_dead_relu_conv1d_bias_s260", "convolution biases initialized to -5 in the 1-d conv motif net",
          "dead_relu",
-         lambda: _train(_conv1d_biases(_Conv1dNet(seed=260), -5.0), _motifs(seed=260), epochs=6, lr=1e-3,
+         lambda: _train(_kill_conv_relus(_Conv1dNet(seed=260), -5.0), _motifs(seed=260), epochs=6, lr=1e-3,
                         optimizer="adam", seed=260, classes=3),
          acceptable=("bad_initialization", "underfitting", "vanishing_gradients", "plateau")),
     Case("r9_dead_relu_deep_diabetes_s261", "hidden biases -3 in a 3-hidden-layer ReLU MLP on the diabetes regression",
