@@ -454,6 +454,17 @@ def test_a_layer_of_silent_relus_is_dead_relu():
     assert "dead_relu" not in _names(_with(_record(modules=one_sample), _history(_decay())))
 
 
+def test_units_silent_on_every_small_batch_are_dead_relu():
+    # biases at -5 on wine with batches of 16 (zoo s301): one batch of 16 proves little, ten of them do
+    dead = {"1": ("relu", {"dead_frac": [1.0] * 10}, 16)}
+    f = diagnose(_with(_record(modules=dead), _history(_decay())))["dead_relu"]
+    assert f.evidence == {"module": "1", "dead_fraction": 1.0}
+    # silent on most small batches but not all: no proof (a unit firing 10% of the time misses 16 samples 18% of
+    # the time)
+    flaky = {"1": ("relu", {"dead_frac": [0.9, 0.4, 0.9, 0.3, 0.9, 0.2, 0.9, 0.4, 0.9, 0.3]}, 16)}
+    assert "dead_relu" not in _names(_with(_record(modules=flaky), _history(_decay())))
+
+
 def test_tanh_outputs_in_their_tails_are_saturated():
     sat = {"3": ("tanh", {"saturated_frac": [0.8] * 10}, 64)}
     assert "saturated_activations" in _names(_with(_record(modules=sat), _history(_decay())))

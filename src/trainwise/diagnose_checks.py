@@ -479,13 +479,20 @@ def _exploding_gradients(run: Run) -> Verdict | None:
     explained_by=("lr_too_high",),  # units knocked dead by steps that are too large: the LR is the cause
 )
 def _dead_relu(run: Run) -> Verdict | None:
-    """More than half of a ReLU layer's units output 0 for every sample of the batch, on most measured steps."""
+    """More than half of a ReLU layer's units output 0 for every sample of the batch, on most measured steps (with
+    batches too small to show it alone, on every measured step, the steps together seeing 32 values a unit)."""
     worst = None
     for name, stats in run.modules("relu"):
-        usable = np.isfinite(stats["dead_frac"]) & (stats["positions"] >= MIN_POSITIONS_FOR_DEAD)
-        if usable.sum() == 0:
+        finite = np.isfinite(stats["dead_frac"])
+        usable = finite & (stats["positions"] >= MIN_POSITIONS_FOR_DEAD)
+        if usable.any():
+            dead = float(np.median(stats["dead_frac"][usable]))
+        elif finite.any() and stats["positions"][finite].sum() >= MIN_POSITIONS_FOR_DEAD:
+            # silent on each of several small batches: the evidence adds up, if the silence holds on all of them
+            usable = finite
+            dead = float(np.min(stats["dead_frac"][usable]))
+        else:
             continue
-        dead = float(np.median(stats["dead_frac"][usable]))
         if dead > DEAD_FRACTION and (worst is None or dead > worst[1]):
             steps = run.activation_steps[usable]
             worst = (name, dead, int(steps.min()), int(steps.max()))
