@@ -270,6 +270,59 @@ def test_close_and_poor_against_the_constant_prediction_is_underfitting(final, f
         assert d["underfitting"].evidence["fraction_of_reference"] == pytest.approx(final)
 
 
+def _shaped(widths, *, activation="relu"):
+    """A monitor record of an MLP with the given layer widths (inputs first), its activations hooked."""
+    names = [f"{2 * i}.weight" for i in range(len(widths) - 1)]
+    record = _record(weights={n: ([1.0] * 10, [1.0] * 10, [1e-3] * 10) for n in names},
+                     modules={str(2 * i + 1): (activation, {}, 64) for i in range(len(widths) - 2)})  # fmt: skip
+    record["params"]["shapes"] = {n: [widths[i + 1], widths[i]] for i, n in enumerate(names)}
+    return record
+
+
+@pytest.mark.parametrize(
+    "widths, final, found, limit",
+    [([10, 4], 0.3, True, "linear"), ([10, 2, 1], 0.3, True, "width 2"), ([10, 1, 1], 0.25, True, "width 1"),
+     ([10, 64, 1], 0.3, False, None), ([10, 4], 0.15, False, None), ([10, 64, 2, 64, 1], 0.3, True, "width 2")],
+)  # fmt: skip
+def test_a_model_capped_by_its_structure_is_underfitting_further_from_the_constant(widths, final, found, limit):
+    # half the constant prediction's loss is the bound when nothing else is known (a healthy noisy task ends near
+    # it); a linear model or a one- or two-unit bottleneck is itself a sign of too little capacity
+    train = [1.2, 0.9, 0.8, final + 0.02, final + 0.01, final, final, final]
+    val = [1.1, 0.9, 0.8, final + 0.02, final + 0.01, final, final, final]
+    h = _with(_shaped(widths), _history(_decay(160, start=1.3, floor=final, rate=0.05), train=train, val=val,
+                                        task="regression"))  # fmt: skip
+    h.extras["constant_loss"] = 1.0
+    d = diagnose(h)
+    assert ("underfitting" in d.names) is found
+    if found:
+        assert d["underfitting"].evidence["capacity_limit"] == limit
+        assert d["underfitting"].evidence["fraction_of_reference"] == pytest.approx(final)
+
+
+def test_an_activation_function_makes_one_weight_layer_more_than_an_affine_map():
+    # one weight matrix followed by a tanh (e.g. a squashed output) is not the affine map the rule is about
+    train = [1.2, 0.9, 0.8, 0.32, 0.31, 0.3, 0.3, 0.3]
+    h = _with(_shaped([10, 4]), _history(_decay(160, start=1.3, floor=0.3, rate=0.05), train=train, val=train,
+                                         task="regression"))  # fmt: skip
+    h.extras["constant_loss"] = 1.0
+    assert "underfitting" in _names(h)
+    h.extras["monitor"]["modules"] = _record(modules={"1": ("tanh", {}, 64)})["modules"]
+    assert "underfitting" not in _names(h)
+
+
+def test_a_plateau_of_a_model_at_its_capacity_is_explained_by_underfitting():
+    # flat at the peak LR, but a linear model at 40% of the constant prediction's loss: a bigger model, not a
+    # smaller LR, is what it needs
+    n = 160
+    losses = _decay(n, start=1.3, floor=0.4, rate=0.2, noise=0.001)
+    train = [1.0, 0.41, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]
+    h = _with(_shaped([10, 4]), _history(losses, train=train, val=train, lrs=[1e-2] * n, task="regression"))
+    h.extras["constant_loss"] = 1.0
+    d = diagnose(h)
+    assert d.names == ["underfitting"]
+    assert [(f.name, by) for f, by in d.suppressed] == [("plateau", "underfitting")]
+
+
 def test_the_constant_prediction_is_the_yardstick_before_ln_classes():
     # 4 classes with a skewed prior: ln(4) = 1.39 would call 0.6 "not poor"; the prior's own loss (0.9) does
     train = [1.0, 0.8, 0.7, 0.62, 0.61, 0.6]

@@ -19,14 +19,6 @@ KNOWN_MISSES = {
     "plateau_rmsprop_moons_s147": "RMSprop at a constant 3e-3 on noisy moons: the training loss's last quarter made "
     "2.6% of its progress (plateau is 2% or less) and the validation curve is too noisy (a one-epoch jump) to call "
     "its stall",
-    "underfit_linear_bumps_s171": "a linear model on a non-linear regression settles at 41% of the constant "
-    "prediction's loss with training and validation within 3%: not poor by the half-of-constant bound, and its "
-    "loss is flat at the peak LR, so it reads as a plateau",
-    "r8_underfit_linear_sectors_s215": "a linear model on six angular sectors: training and validation agree at "
-    "49.6% of the constant prediction's loss, a hair under the half-of-constant bound for 'poor'",
-    "r8_underfit_width2_friedman_s216": "two hidden units on Friedman #1 settle at 23% of the constant prediction's "
-    "loss with training and validation together: not poor by that bound; the flat loss at the peak LR is reported "
-    "as a plateau (acceptable)",
     "r8_exploding_tanh_rnn_s220": "a tanh RNN with recurrent weights scaled 4x: the input weights' first gradients "
     "are 150x their norm but the median weight matrix's only 6x, and the input side's gradients are 100x the "
     "head's (the bounds are 10x and 1000x); the poor fit it leaves is reported as underfitting (acceptable)",
@@ -35,8 +27,7 @@ KNOWN_MISSES = {
     "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 170x from the last "
     "layer to the first (the bound is 1000x); the tiny updates it leaves are reported as lr_too_low",
     "r9_badinit_raw_inputs_diabetes_s264": "diabetes's raw inputs: the first gradients are 216x the weights "
-    "(exploding_gradients, acceptable), but the first loss stays under 10x the constant prediction's; the flat "
-    "loss at the peak LR is also reported as a plateau (wrong)",
+    "(exploding_gradients, acceptable), but the first loss stays under 10x the constant prediction's",
     "r9_unrep_val_other_domain_tokens_s272": "validation sentences from a domain whose words never occur in "
     "training: token ids are not features the input comparison reads, so the rising validation loss is reported "
     "as overfitting (acceptable)",

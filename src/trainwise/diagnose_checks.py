@@ -30,7 +30,10 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
   each other are close; above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
-  the targets' variance for squared error: what a model that ignores its inputs reaches) is poor;
+  the targets' variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
+  of it for a model whose structure caps it (a single linear layer, a hidden layer of one or two units), a second
+  sign of too little capacity that half alone cannot wait for, since a healthy model on a noisy task ends near half;
+  a plateau of a model at its capacity is underfitting's, not the learning rate's;
 * validation inputs whose per-feature means moved by half a training standard deviation (a "medium" effect size)
   or whose spread changed 1.5x, medians over features and five times beyond what sampling alone would give,
   come from another distribution; so do inputs a classifier tells from the training inputs with a
@@ -84,6 +87,8 @@ STILL_FALLING_SHARE = 0.2  # a straight line makes 25% of its progress in the la
 PLATEAU_SHARE = 0.02
 CLOSE_GAP = 0.1
 POOR_FRACTION = 0.5
+POOR_FRACTION_SMALL_MODEL = 0.2  # a model whose structure caps it: explaining under 80% is poor
+NARROW_WIDTH = 2  # a hidden layer of one or two units (or channels) squeezes everything through a line or a plane
 INPUT_SHIFT = 0.5
 INPUT_SPREAD = 1.5
 NOISE_WIDTHS = 5.0
@@ -310,7 +315,12 @@ def _overfitting(run: Run) -> Verdict | None:
 def _underfitting(run: Run) -> Verdict | None:
     """The loss was still falling at the end; or training and validation agree and are both poor: above half of
     the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
-    recorded. The model is then at its capacity."""
+    recorded — or above a fifth of it for a model whose structure caps what it can fit (one linear layer, or a
+    hidden layer of one or two units). The model is then at its capacity.
+
+    Half is the bound when nothing else is known because the doctor cannot see a task's noise floor: a healthy
+    model on a noisy task (diabetes) ends near half. The structure is a second, independent sign of too little
+    capacity, so with it a lower bound is safe."""
     curve = run.curve("val")
     shape = _progress(curve)
     if shape is not None and shape["fraction"] > 0 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
@@ -330,11 +340,19 @@ def _underfitting(run: Run) -> Verdict | None:
         return None
     reference, key, what = run.untrained
     evidence[key] = reference
-    if val[-1] > POOR_FRACTION * reference:
+    fraction = float(val[-1] / reference)
+    if fraction > POOR_FRACTION:
         return Verdict(
             f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of {what} "
             f"(a model that ignores its inputs): the model explains less than half of what there is to explain",
-            {**evidence, "fraction_of_reference": float(val[-1] / reference)},
+            {**evidence, "fraction_of_reference": fraction},
+        )
+    limit = _capacity_limit(run)
+    if limit is not None and fraction > POOR_FRACTION_SMALL_MODEL:
+        return Verdict(
+            f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree at {fraction:.0%} of {what} with "
+            f"{limit[0]}: a model this small stops where its structure does",
+            {**evidence, "fraction_of_reference": fraction, "capacity_limit": limit[1]},
         )
     return None
 
@@ -568,7 +586,7 @@ def _bad_initialization(run: Run) -> Verdict | None:
     fix="Decay the learning rate now (3-10x), or train with a schedule that anneals it (cosine, one-cycle) or "
     "trainwise.PlateauDecay.",
     explained_by=("lr_too_high", "lr_too_low", "overfitting", "dead_relu", "vanishing_gradients", "batch_too_small",
-                  "bad_initialization", "saturated_activations", "unrepresentative_validation"),  # fmt: skip
+                  "bad_initialization", "saturated_activations", "unrepresentative_validation", "underfitting"),  # fmt: skip
 )
 def _plateau(run: Run) -> Verdict | None:
     """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress),
@@ -619,6 +637,28 @@ def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
         "steady": bool(at - values[-1] > 3 * _epoch_noise(values)),
         "final": float(values[-1]),
     }
+
+
+def _capacity_limit(run: Run) -> tuple[str, str] | None:
+    """What in the model's structure caps what it can fit, in words and as a short code: a single weight layer
+    with no activation between input and output (an affine map), or a hidden layer of at most ``NARROW_WIDTH``
+    units or channels (the outputs of any weight layer but the last). ``None`` when neither, or unknown."""
+    if run.monitor is None:
+        return None
+    params = run.monitor["params"]
+    shapes, roles = params.get("shapes", {}), params.get("roles", {})
+    weights = [name for name in shapes if roles.get(name) == "weight"]
+    if not weights:
+        return None
+    activations = [e for e in run.monitor["modules"].values() if e["kind"] in _ACTIVATION_FAMILIES]
+    if len(weights) == 1 and not activations and roles and "embedding" not in roles.values():
+        return "a single linear layer (an affine map of the inputs)", "linear"
+    narrow = [(name, shapes[name][0]) for name in weights[:-1] if shapes[name][0] <= NARROW_WIDTH]
+    if narrow:
+        name, width = min(narrow, key=lambda item: item[1])
+        units = "unit" if width == 1 else "units"
+        return f"a hidden layer of {width} {units} ({name.rsplit('.', 1)[0]!r})", f"width {width}"
+    return None
 
 
 def _weight_growth(run: Run) -> float | None:
