@@ -558,6 +558,27 @@ def test_activation_scale_collapsing_with_depth_is_bad_initialization():
     assert f.evidence["per_layer_factor"] == pytest.approx(0.01)
 
 
+@pytest.mark.parametrize("fed, found", [(17.0, True), (9.0, False), (1.2, False)])
+def test_a_first_weight_layer_fed_unscaled_inputs_is_bad_initialization(fed, found):
+    # diabetes's raw features (zoo s264): the first Linear sees values of std ~17 per unit; its first loss stays
+    # under ten times the constant prediction's, so only the scale of what the layers are fed shows it
+    mods = {"0": ("layer", {"in_unit_std": [fed] * 10, "std": [fed / 2] * 10}, 64), "1": ("relu", {}, 64),
+            "2": ("layer", {"in_unit_std": [1.0] * 10}, 64)}  # fmt: skip
+    record = _record(modules=mods, weights={n: ([1.0] * 10, [1.0] * 10, [1e-3] * 10) for n in ("0.weight", "2.weight")})
+    d = diagnose(_with(record, _history(_decay())))
+    assert ("bad_initialization" in d.names) is found
+    if found:
+        assert d["bad_initialization"].evidence == {"layer": "0", "input_unit_std": 17.0}
+        assert "Standardize the inputs" in d["bad_initialization"].fix
+
+
+def test_a_model_that_normalizes_its_own_inputs_first_is_not_fed_unscaled_inputs():
+    mods = {"norm": ("layer", {"in_unit_std": [17.0] * 10}, 64), "0": ("layer", {"in_unit_std": [1.0] * 10}, 64)}
+    record = _record(modules=mods, weights={"0.weight": ([1.0] * 10, [1.0] * 10, [1e-3] * 10)})
+    record["params"]["roles"]["norm.weight"] = "vector"  # BatchNorm1d's scale: a vector, not a matrix
+    assert "bad_initialization" not in _names(_with(record, _history(_decay())))
+
+
 def test_a_flat_loss_with_dead_relus_blames_the_relus_not_the_lr():
     dead = {"1": ("relu", {"dead_frac": [1.0] * 10}, 64)}
     record = _record(modules=dead, weights={"0.weight": ([0.0] * 10, [5.0] * 10, [0.0] * 10)})

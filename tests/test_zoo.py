@@ -26,8 +26,6 @@ KNOWN_MISSES = {
     "0.56x the training loss, just above the 'far below' bound of 0.5x",
     "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 170x from the last "
     "layer to the first (the bound is 1000x); the tiny updates it leaves are reported as lr_too_low",
-    "r9_badinit_raw_inputs_diabetes_s264": "diabetes's raw inputs: the first gradients are 216x the weights "
-    "(exploding_gradients, acceptable), but the first loss stays under 10x the constant prediction's",
     "r9_unrep_val_other_domain_tokens_s272": "validation sentences from a domain whose words never occur in "
     "training: token ids are not features the input comparison reads, so the rising validation loss is reported "
     "as overfitting (acceptable)",

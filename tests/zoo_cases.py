@@ -1439,12 +1439,13 @@ _CASES_7: list[Case] = [
          "saturated_activations",
          lambda: _train(_mlp([13, 64, 3], act=nn.Hardtanh, seed=185), _wine(seed=185, standardize=False), epochs=30,
                         lr=1e-3, optimizer="adam", classes=3, seed=185, batch_size=16),
-         acceptable=("underfitting",)),
+         # unscaled inputs are a bad initialization by the issue's definition (as for round 7's other raw inputs)
+         acceptable=("underfitting", "bad_initialization")),
     Case("saturated_tanh_percent_friedman_s186", "A tanh MLP on Friedman #1 with its [0, 1] inputs given in percent (x100)",
          "saturated_activations",
          lambda: _train(_mlp([10, 64, 64, 1], act=nn.Tanh, seed=186, squeeze=True), _in_percent(_friedman(seed=186, standardize=False)),
                         epochs=10, lr=1e-3, optimizer="adam", seed=186),
-         acceptable=()),
+         acceptable=("bad_initialization",)),  # inputs 100x their scale: the issue's bad initialization too
     # -- unrepresentative validation -----------------------------------------------------------------------
     Case("val_extrapolation_bumps_s187", "Bumps regression validated on x0 in [2, 4], outside training's [-2, 2]",
          "unrepresentative_validation",

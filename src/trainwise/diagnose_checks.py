@@ -39,7 +39,7 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   come from another distribution; so do inputs a classifier tells from the training inputs with a
   cross-validated AUC above 0.65 and five standard errors above 0.5 ("adversarial validation");
 * activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
-  within about 2.5x), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
+  within about 2.5x), or the first weight layer fed values ten times unit scale (unstandardized inputs), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
 * gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
   norm 100x the median of the 20 steps before it (and beyond anything in the 500 before: one-sample gradients
@@ -77,6 +77,7 @@ AGREEMENT_NOISY = 0.2
 JITTER_NOISY = 0.5
 MIN_AGREEMENT_SAMPLES = 5
 LAYER_SCALE_FACTOR = 4.0
+INPUT_SCALE_HIGH = 10.0  # inputs an order of magnitude above unit scale (raw prices, pixel values 0-255, percent)
 DEAD_FRACTION = 0.5
 SATURATED_FRACTION = 0.5
 MIN_POSITIONS_FOR_DEAD = 32  # a unit firing 10% of the time stays silent on 32 values with probability < 4%
@@ -544,12 +545,15 @@ def _saturated_activations(run: Run) -> Verdict | None:
 @check(
     "bad_initialization",
     severity="warning",
-    fix="Initialize with He (kaiming_normal_, for ReLU) or Glorot (xavier_uniform_, for tanh/sigmoid), zero the "
+    fix="Standardize the inputs (zero mean, unit variance per feature, statistics from the training set); "
+    "initialize with He (kaiming_normal_, for ReLU) or Glorot (xavier_uniform_, for tanh/sigmoid), zero the "
     "biases, and scale the last layer down so the first loss is near ln(C) for C classes.",
 )
 def _bad_initialization(run: Run) -> Verdict | None:
     """A first classification loss over twice ln(C); without classes, a first loss over ten times the best
-    constant prediction's; or activation scale changing more than 4x per layer at the first measured step."""
+    constant prediction's; activation scale changing more than 4x per layer at the first measured step; or the
+    first weight layer fed values whose typical std per unit is over 10 (unscaled inputs: every layer after it
+    starts that much too large, whatever its initialization)."""
     first = run.losses[0] if run.steps else math.nan
     early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
     if run.num_classes and np.isfinite(first):
@@ -564,6 +568,11 @@ def _bad_initialization(run: Run) -> Verdict | None:
             return Verdict(f"the first loss is {first:.3g}, {first / run.constant:.3g}x the loss of predicting a constant "
                            f"({run.constant:.3g}) that a fresh model should start near",
                            {"first_loss": float(first), "constant_loss": run.constant}, steps=(0, 0))  # fmt: skip
+    fed = _first_weight_layer_input(run)
+    if fed is not None and fed[1] > INPUT_SCALE_HIGH:
+        return Verdict(f"the first weight layer {fed[0]!r} is fed values with a typical std of {fed[1]:.3g} per unit "
+                       f"at the first step (standardized inputs have 1): unscaled inputs start every layer after it "
+                       f"{fed[1]:.2g}x too large", {"layer": fed[0], "input_unit_std": fed[1]}, steps=(0, 0))  # fmt: skip
     acts = [(n, s) for n, s in run.modules(*_ACTIVATION_FAMILIES) if len(s["std"]) and np.isfinite(s["std"][0])]
     if len(acts) >= 2 and acts[0][1]["std"][0] > 0 and acts[-1][1]["std"][0] > 0:
         total = acts[-1][1]["std"][0] / acts[0][1]["std"][0]
@@ -658,6 +667,22 @@ def _capacity_limit(run: Run) -> tuple[str, str] | None:
         name, width = min(narrow, key=lambda item: item[1])
         units = "unit" if width == 1 else "units"
         return f"a hidden layer of {width} {units} ({name.rsplit('.', 1)[0]!r})", f"width {width}"
+    return None
+
+
+def _first_weight_layer_input(run: Run) -> tuple[str, float] | None:
+    """The first hooked layer with a weight matrix or kernel (not a normalization, whose weight is a vector: a
+    model that normalizes its own inputs first is fine), and the std per unit of what it was fed at the first
+    measured step."""
+    if run.monitor is None:
+        return None
+    roles = run.monitor["params"].get("roles", {})
+    for name, stats in run.modules("layer"):
+        if roles.get(f"{name}.weight") == "weight" or roles.get(f"{name}.weight_ih_l0") == "weight":
+            value = stats["in_unit_std"][0] if len(stats["in_unit_std"]) else math.nan
+            return (name, float(value)) if np.isfinite(value) else None
+        if any(n.startswith(f"{name}.") for n in roles):
+            return None  # a normalization (or embedding) comes first
     return None
 
 
