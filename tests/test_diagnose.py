@@ -579,6 +579,15 @@ def test_a_model_that_normalizes_its_own_inputs_first_is_not_fed_unscaled_inputs
     assert "bad_initialization" not in _names(_with(record, _history(_decay())))
 
 
+def test_tiny_updates_of_weights_under_exploding_gradients_blame_the_gradients_not_the_lr():
+    # amplified residual branches (zoo s300): gradients 50x the weights; Adam's fixed-size steps are then a tiny
+    # fraction of weights that the explosion inflated — raising the LR is not the fix
+    weights = {n: ([50.0] * 10, [1.0] * 10, [1e-5] * 10) for n in ("0.weight", "2.weight")}
+    d = diagnose(_with(_record(weights=weights), _history(np.linspace(1.0, 0.95, 200), lrs=[1e-3] * 200)))
+    assert "exploding_gradients" in d.names and "lr_too_low" not in d.names
+    assert ("lr_too_low", "exploding_gradients") in {(f.name, by) for f, by in d.suppressed}
+
+
 def test_a_flat_loss_with_dead_relus_blames_the_relus_not_the_lr():
     dead = {"1": ("relu", {"dead_frac": [1.0] * 10}, 64)}
     record = _record(modules=dead, weights={"0.weight": ([0.0] * 10, [5.0] * 10, [0.0] * 10)})

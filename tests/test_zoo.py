@@ -36,9 +36,6 @@ KNOWN_MISSES = {
     "half-of-constant bound for 'poor' cannot know a task's noise floor",
     "r10_relu_rnn_recurrent_x2_s299": "a ReLU RNN with recurrent weights scaled 2.8x: the loss stalls at once, read "
     "as a plateau; its gradients never reach 10x the weights at the start nor spike 100x",
-    "r10_amplified_resmlp_s300": "residual branches amplified 2x: the gradients are 52x the weights "
-    "(exploding_gradients, found), and Adam's steps, a fixed size, are 7e-5 of those large weights — also "
-    "reported as lr_too_low (wrong)",
     "r10_sectors_momentum_flat_s305": "SGD+momentum at a constant LR hovering noisily: the last quarter of the "
     "training curve still made more than 2% of its progress",
 }

@@ -177,7 +177,8 @@ def _lr_too_high(run: Run) -> Verdict | None:
     severity="warning",
     fix="Raise the learning rate (3-10x, or find it with trainwise find-lr); the updates should change the "
     "weights by about 1e-3 of their norm per step.",
-    explained_by=("dead_relu", "vanishing_gradients", "bad_initialization", "saturated_activations", "lr_too_high"),
+    explained_by=("dead_relu", "vanishing_gradients", "bad_initialization", "saturated_activations", "lr_too_high",
+                  "exploding_gradients"),
 )
 def _lr_too_low(run: Run) -> Verdict | None:
     """Tiny updates (ratio a decade under 1e-3 at the peak LR) while the loss is still far from done; updates under
