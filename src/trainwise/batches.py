@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["TARGET_KEYS", "split_batch", "forward", "to_device", "batch_size", "tensors_in"]
+__all__ = ["TARGET_KEYS", "split_batch", "forward", "to_device", "batch_size", "tensors_in", "map_tensors", "model_device"]
 
 TARGET_KEYS = ("target", "y", "label", "labels")
 
@@ -79,15 +79,36 @@ def to_device(obj: Any, device: torch.device | str | None) -> Any:
     """Move every tensor inside ``obj`` (nested tuples, lists, dicts) to ``device``; ``None`` leaves it as is."""
     if device is None:
         return obj
+    return map_tensors(obj, lambda t: t.to(device, non_blocking=True))
+
+
+def map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """``obj`` with ``fn`` applied to every tensor inside it (nested tuples, named tuples, lists, dicts); other
+    values are kept as they are.
+
+    >>> Pair = __import__("collections").namedtuple("Pair", "x y")
+    >>> map_tensors({"a": Pair(torch.ones(2), 3)}, lambda t: t * 2)
+    {'a': Pair(x=tensor([2., 2.]), y=3)}
+    """
     if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=True)
+        return fn(obj)
     if isinstance(obj, tuple):
-        return tuple(to_device(o, device) for o in obj)
+        items = [map_tensors(o, fn) for o in obj]
+        return type(obj)(*items) if hasattr(obj, "_fields") else tuple(items)
     if isinstance(obj, list):
-        return [to_device(o, device) for o in obj]
+        return [map_tensors(o, fn) for o in obj]
     if isinstance(obj, Mapping):
-        return {k: to_device(v, device) for k, v in obj.items()}
+        return {k: map_tensors(v, fn) for k, v in obj.items()}
     return obj
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where ``model`` lives: its first parameter's (or buffer's) device; the CPU for a model with neither."""
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return torch.device("cpu")
 
 
 def batch_size(target: Any) -> int:

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trainwise.batches import forward, split_batch, tensors_in, to_device
+from trainwise.batches import forward, map_tensors, split_batch, tensors_in, to_device
 from trainwise.kinks import KinkRecorder, same_pattern
 from trainwise.restore import borrowed
 
@@ -58,17 +58,11 @@ def _reseed(seed: int) -> None:
 
 def _float64_copy(obj: Any) -> Any:
     """Copy floating tensors to float64 (keeping requires_grad), recursing into tuples, lists and dicts."""
-    if isinstance(obj, torch.Tensor):
-        if obj.is_floating_point():
-            return obj.detach().to(torch.float64, copy=True).requires_grad_(obj.requires_grad)
-        return obj
-    if isinstance(obj, tuple):
-        return tuple(_float64_copy(o) for o in obj)
-    if isinstance(obj, list):
-        return [_float64_copy(o) for o in obj]
-    if isinstance(obj, Mapping):
-        return {k: _float64_copy(v) for k, v in obj.items()}
-    return obj
+
+    def copy64(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to(torch.float64, copy=True).requires_grad_(t.requires_grad) if t.is_floating_point() else t
+
+    return map_tensors(obj, copy64)
 
 
 def _module_copy(module: nn.Module, dropout: str) -> nn.Module:

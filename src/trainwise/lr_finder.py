@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from trainwise import distributed
-from trainwise.batches import BatchFn, batch_size, forward, split_batch, to_device
+from trainwise.batches import BatchFn, batch_size, forward, model_device, split_batch, to_device
 from trainwise.restore import SNAPSHOT_PLACES, Snapshot, borrowed, loader_generators
 from trainwise.suggest import DEFAULT_METHOD, SUGGESTERS, Suggester, curve_note, descent_range, suggest
 
@@ -257,7 +257,7 @@ def find_lr(
     lrs_planned = lr_schedule(start_lr, end_lr, num_steps, mode)
     ratios = _group_ratios(optimizer)
 
-    run_device = _model_device(model) if device is None else torch.device(device)
+    run_device = model_device(model) if device is None else torch.device(device)
     if run_device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(run_device)!r} but CUDA is not available here")
     if amp and run_device.type != "cuda":
@@ -674,14 +674,6 @@ def _group_ratios(optimizer: torch.optim.Optimizer) -> list[float]:
     lrs = [float(g["lr"]) for g in optimizer.param_groups]
     top = max(lrs)
     return [lr / top for lr in lrs] if top > 0 else [1.0] * len(lrs)
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    for t in model.parameters():
-        return t.device
-    for t in model.buffers():
-        return t.device
-    return torch.device("cpu")
 
 
 def _move_optimizer_state(optimizer: torch.optim.Optimizer) -> None:

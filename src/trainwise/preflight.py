@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainwise.batches import batch_size, forward, split_batch, to_device
+from trainwise.batches import batch_size, forward, map_tensors, split_batch, tensors_in, to_device
 from trainwise.restore import borrowed, loader_generators
 
 __all__ = ["preflight", "PreflightReport", "CheckResult", "Check", "PreflightContext", "CHECKS", "register_check",
@@ -116,13 +116,7 @@ class PreflightReport:
 
 def _take(obj: Any, n: int) -> Any:
     """The first ``n`` samples of every tensor inside ``obj``."""
-    if isinstance(obj, torch.Tensor):
-        return obj[:n] if obj.dim() > 0 else obj
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_take(o, n) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: _take(v, n) for k, v in obj.items()}
-    return obj
+    return map_tensors(obj, lambda t: t[:n] if t.dim() > 0 else t)
 
 
 def _cat(parts: list[Any]) -> Any:
@@ -138,24 +132,8 @@ def _cat(parts: list[Any]) -> Any:
     return first
 
 
-def _map_tensors(obj: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    if isinstance(obj, torch.Tensor):
-        return fn(obj)
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_map_tensors(o, fn) for o in obj)
-    if isinstance(obj, Mapping):
-        return {k: _map_tensors(v, fn) for k, v in obj.items()}
-    return obj
-
-
-def _leaves(obj: Any) -> list[torch.Tensor]:
-    out: list[torch.Tensor] = []
-    _map_tensors(obj, lambda t: out.append(t) or t)
-    return out
-
-
 def _first_output(out: Any) -> torch.Tensor:
-    leaves = [t for t in _leaves(out) if t.is_floating_point()]
+    leaves = [t for t in tensors_in(out) if t.is_floating_point()]
     if not leaves:
         raise TypeError(f"the model must return a floating tensor, got {type(out).__name__}")
     return leaves[0]
@@ -491,7 +469,7 @@ class BatchIndependenceCheck(Check):
         if n < 2:
             return self.result("skip", "needs a batch of at least 2 samples")
         inputs = _take(ctx.inputs, n)
-        if not any(t.is_floating_point() and t.dim() > 0 and t.shape[0] == n for t in _leaves(inputs)):
+        if not any(t.is_floating_point() and t.dim() > 0 and t.shape[0] == n for t in tensors_in(inputs)):
             return self.result("skip", "no floating input tensor with the batch as first dimension to differentiate")
         model = ctx.fresh_model()
         has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
@@ -517,9 +495,9 @@ class BatchIndependenceCheck(Check):
 
 def _leak(model: nn.Module, inputs: Any, n: int) -> float | str | None:
     """Largest |d out_i / d x_j| (j != i) relative to |d out_i / d x_i|, for i = 0 and n - 1."""
-    xs = _map_tensors(inputs, lambda t: t.detach().clone().requires_grad_(True)
+    xs = map_tensors(inputs, lambda t: t.detach().clone().requires_grad_(True)
                       if t.is_floating_point() and t.dim() > 0 and t.shape[0] == n else t)
-    leaves = [t for t in _leaves(xs) if t.requires_grad]
+    leaves = [t for t in tensors_in(xs) if t.requires_grad]
     with torch.enable_grad():
         out = _first_output(forward(model, xs))
         if out.dim() == 0 or out.shape[0] != n:
@@ -573,7 +551,7 @@ class ZeroInputCheck(Check):
         if run.model is None:
             return self.result("skip", "no trainable parameter; nothing was trained")
         inputs, target = ctx.subset
-        zeros = _map_tensors(inputs, torch.zeros_like)
+        zeros = map_tensors(inputs, torch.zeros_like)
         with torch.no_grad():
             real = float(ctx.loss(run.model, inputs, target))
             blank = float(ctx.loss(run.model, zeros, target))

@@ -32,7 +32,7 @@ import torch
 from trainwise import distributed
 from trainwise import schedules as sched_lib
 from trainwise.baselines import constant_loss
-from trainwise.batches import batch_size, forward, split_batch, to_device
+from trainwise.batches import batch_size, forward, model_device, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
 from trainwise.schedule_specs import from_spec
@@ -214,7 +214,7 @@ def fit(
     _check_fit_args(model, loss_fn, epochs, accumulation_steps, clip_grad_norm, on_nonfinite, callbacks)
     if seed is not None:
         _seed_everything(seed)
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = torch.device(device) if device is not None else model_device(model)
     model.to(device)
     if amp and device.type != "cuda":
         raise ValueError(f"amp=True needs a CUDA device, got device={device}")
@@ -386,7 +386,7 @@ def evaluate(
     tensors (``None`` otherwise). The model is left in eval mode; ``fit`` switches it back.
     """
     model.eval()
-    device = torch.device(device) if device is not None else _model_device(model)
+    device = torch.device(device) if device is not None else model_device(model)
     total, count = 0.0, 0
     outs: list[torch.Tensor] = []
     tgts: list[torch.Tensor] = []
@@ -629,12 +629,6 @@ def _steps_per_epoch(loader: Iterable[Any], accumulation_steps: int) -> int | No
     if n == 0:
         raise ValueError("train_loader is empty: it has no batches")
     return math.ceil(n / accumulation_steps)
-
-
-def _model_device(model: torch.nn.Module) -> torch.device:
-    for p in model.parameters():
-        return p.device
-    return torch.device("cpu")
 
 
 def _seed_everything(seed: int) -> None:
