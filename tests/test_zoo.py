@@ -36,6 +36,9 @@ KNOWN_MISSES = {
     "half-of-constant bound for 'poor' cannot know a task's noise floor",
     "r10_relu_rnn_recurrent_x2_s299": "a ReLU RNN with recurrent weights scaled 2.8x: the loss stalls at once, read "
     "as a plateau; its gradients never reach 10x the weights at the start nor spike 100x",
+    "r11_attention_adam_lr005_s314": "a self-attention classifier under Adam at 0.05: stuck at the constant "
+    "prediction's loss under steps of 0.075 of the weights per step, under the 0.1 bound for steps too large; its "
+    "activations grow 10-150x but its weights only 3x (the bound is 10x), so the stall reads as underfitting",
     "r10_sectors_momentum_flat_s305": "SGD+momentum at a constant LR hovering noisily: the last quarter of the "
     "training curve still made more than 2% of its progress",
 }
@@ -69,7 +72,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+    assert {c.held_out for c in CASES} == set(range(12))
 
 
 def test_recall_and_precision_follow_their_definitions():

@@ -106,7 +106,8 @@ CHECKS: dict[str, Check] = {}
 
 def check(name: str, *, severity: str, fix: str, explained_by: Iterable[str] = ()) -> Callable:
     """Register ``measure(run) -> Verdict | None`` as the check ``name`` (a decorator). ``explained_by`` names
-    the findings that, when present too, explain this one (it then goes to :attr:`Diagnosis.suppressed`).
+    the findings that, when present too and not explained by another themselves, explain this one (it then goes
+    to :attr:`Diagnosis.suppressed`).
 
     >>> @check("too_short", severity="info", fix="Train for more steps.")
     ... def _too_short(run):
@@ -241,11 +242,22 @@ def diagnose(
     run = Run(history, num_classes=num_classes, task=task)
     verdicts = [(c, c.verdict(run)) for c in selected]
     verdicts = [(c, v) for c, v in verdicts if v is not None]
-    present = {c.name for c, _ in verdicts}
+    found = {c.name: (c, v) for c, v in verdicts}
+    explained: dict[str, str | None] = {}
+
+    def explainer(name: str, path: tuple[str, ...] = ()) -> str | None:
+        # A finding explains another only if it stands itself: when the LR explains the jitter of the loss, the
+        # jitter cannot explain away a gradient explosion in turn. (``path`` guards against a cycle.)
+        if name not in explained:
+            c, v = found[name]
+            explained[name] = next((e for e in c.explained_by if e in found and e not in path
+                                    and explainer(e, (*path, name)) is None), None) if v.explainable else None  # fmt: skip
+        return explained[name]
+
     kept, suppressed = [], []
     for c, v in verdicts:
         finding = Finding(c.name, v.severity or c.severity, v.message, c.fix, dict(v.evidence), v.steps, v.epochs)
-        by = next((n for n in c.explained_by if n in present), None) if v.explainable else None
+        by = explainer(c.name)
         (suppressed.append((finding, by)) if by else kept.append(finding))
     kept.sort(key=lambda f: -SEVERITIES.index(f.severity))
     if not kept:

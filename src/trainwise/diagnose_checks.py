@@ -24,7 +24,7 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   for steps of one or two samples, where either is enough: they have a plain cause there;
 * validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
   improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
-  training loss, or ending above twice the untrained model's loss while training halves (worse than not training:
+  training loss (on three epochs in four of the second half), or ending above twice the untrained model's loss while training halves (worse than not training:
   the inputs are unlike the training ones), or — once the LR is annealed, since at a high LR the weights themselves
   jitter — jumping three times more than training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
@@ -69,6 +69,7 @@ UPDATE_RATIO_LOW = UPDATE_RATIO_TARGET / 10
 UPDATE_RATIO_HIGH = UPDATE_RATIO_TARGET * 100
 UPDATE_RATIO_KILLING = UPDATE_RATIO_TARGET * 10
 WEIGHT_GROWTH = 10.0  # weights that end an order of magnitude larger than they started
+WEIGHT_SHRINK = 0.5  # weights that end at half their starting norm or less
 CLIMB_BACK = 0.2
 ABOVE_CHANCE = 0.1
 INITIAL_LOSS_FACTOR = 2.0
@@ -86,6 +87,8 @@ GRADIENT_SPIKE = 100.0
 RELATIVE_GRADIENT_HIGH = 10.0
 STILL_FALLING_SHARE = 0.2  # a straight line makes 25% of its progress in the last quarter; a converged curve ~0
 PLATEAU_SHARE = 0.02
+LR_COLLAPSE = 1e-3  # a schedule that holds the LR three decades under its peak for half the run
+SLOW_DECLINE = 0.1  # a run whose loss fell under a tenth of its start, still falling: the steps crawl
 CLOSE_GAP = 0.1
 POOR_FRACTION = 0.5
 POOR_FRACTION_SMALL_MODEL = 0.2  # a model whose structure caps it: explaining under 80% is poor
@@ -105,8 +108,9 @@ CLASSIFIER_MARGIN = 0.15
     explained_by=("bad_initialization",),  # a loss far above ln(C) from the first step on is the initialization's
 )
 def _lr_too_high(run: Run) -> Verdict | None:
-    """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back or
-    ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm, or ReLU units that
+    """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back
+    (unless the weights shrank to half their norm: weight decay too strong makes the loss rise too, and that is
+    underfitting's) or ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm, or ReLU units that
     were alive at the start knocked dead under steps over 10x the seeds' 1e-3 of the weights."""
     bad = run.first_nonfinite_step
     if bad is not None or run.history.status == "diverged":
@@ -135,7 +139,8 @@ def _lr_too_high(run: Run) -> Verdict | None:
         best = int(np.argmin(levels))
         rise, gained = levels[-1] - levels[best], start - levels[best]
         noise = 3 * math.hypot(level_errors[-1], level_errors[best])
-        if best < len(levels) - 2 and gained > 0 and rise > CLIMB_BACK * gained and rise > noise:
+        shrinking = (_weight_growth(run) or 1.0) < WEIGHT_SHRINK  # the loss rises as weight decay pulls them in
+        if best < len(levels) - 2 and gained > 0 and rise > CLIMB_BACK * gained and rise > noise and not shrinking:
             return Verdict(
                 f"the training loss climbed back from {levels[best]:.3g} to {levels[-1]:.3g}, giving back "
                 f"{rise / gained:.0%} of its progress: the steps are too large to settle",
@@ -184,8 +189,21 @@ def _lr_too_low(run: Run) -> Verdict | None:
     """Tiny updates (ratio a decade under 1e-3 at the peak LR) while the loss is still far from done; updates under
     1e-3 while the loss, still falling, has not yet reached the best constant prediction's (ln(C) when that was not
     recorded) — which takes nothing but the output bias, so a model of any size gets there unless its steps crawl;
-    or — without instruments — a loss that fell steadily but by less than a tenth over the whole run."""
+    or a loss that fell steadily but by less than a tenth over the whole run, still falling like a straight line,
+    under updates below 1e-3 (without instruments, that decline alone). Also a schedule that held the LR under
+    1/1000 of its peak over the second half of the run while the loss froze (its last quarter made under 2% of
+    the progress): the LR the run ended with was too low to train."""
     shape = _progress(run.curve("train"))
+    collapse = _lr_collapse(run)
+    if collapse is not None and shape is not None and shape["share"] <= PLATEAU_SHARE:
+        return Verdict(
+            f"the schedule took the learning rate under 1/1000 of its peak at step {collapse[1]} and held it there "
+            f"(median {collapse[0]:.2g} of the peak over the second half of the run): the loss froze with it — "
+            "decay later or less",
+            {"second_half_lr_fraction": collapse[0], "collapsed_at_step": collapse[1],
+             "last_quarter_share": shape["share"]},  # fmt: skip
+            steps=(collapse[1], run.steps - 1),
+        )
     ratio = run.update_ratio()
     if ratio is not None:
         if ratio < UPDATE_RATIO_LOW and shape is not None and (shape["fraction"] < 0.5 or shape["share"] >= STILL_FALLING_SHARE):
@@ -204,8 +222,14 @@ def _lr_too_low(run: Run) -> Verdict | None:
                 {"update_ratio": ratio, "final_train_loss": shape["final"], "final_val_loss": float(val[-1]),
                  key: reference},  # fmt: skip
             )
+        if ratio < UPDATE_RATIO_TARGET and _slow_straight_decline(shape):
+            return Verdict(
+                f"the loss fell steadily but only {shape['fraction']:.1%} over the whole run (a slow, straight "
+                f"decline) under updates of {ratio:.2g} of the weights per step (below the 1e-3 rule of thumb)",
+                {"update_ratio": ratio, "loss_decrease": shape["fraction"], "last_quarter_share": shape["share"]},
+            )
         return None
-    if shape is not None and 0 < shape["fraction"] < 0.1 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
+    if _slow_straight_decline(shape):
         return Verdict(
             f"the loss fell steadily but only {shape['fraction']:.1%} over the whole run (a slow, straight decline)",
             {"loss_decrease": shape["fraction"], "last_quarter_share": shape["share"]},
@@ -344,10 +368,13 @@ def _underfitting(run: Run) -> Verdict | None:
     evidence[key] = reference
     fraction = float(val[-1] / reference)
     if fraction > POOR_FRACTION:
+        growth = _weight_growth(run)
+        shrank = (f"; the weights shrank {1 / growth:.2g}x over the run — regularization pulls them in harder than "
+                  "the data holds them out") if growth is not None and growth < WEIGHT_SHRINK else ""  # fmt: skip
         return Verdict(
             f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of {what} "
-            f"(a model that ignores its inputs): the model explains less than half of what there is to explain",
-            {**evidence, "fraction_of_reference": fraction},
+            f"(a model that ignores its inputs): the model explains less than half of what there is to explain{shrank}",
+            {**evidence, "fraction_of_reference": fraction, **({"weight_growth": growth} if shrank else {})},
         )
     limit = _capacity_limit(run)
     if limit is not None and fraction > POOR_FRACTION_SMALL_MODEL:
@@ -370,7 +397,7 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     """Validation inputs distributed unlike the training inputs (means moved by half a training standard
     deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise; or a classifier
     telling them apart with a cross-validated AUC above 0.65, beyond its noise); validation loss
-    far below training (under half); ending above twice the untrained loss while training halved (worse than not
+    far below training (under half, on three epochs in four of the second half); ending above twice the untrained loss while training halved (worse than not
     training at all); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
     inputs = (run.monitor or {}).get("inputs")
@@ -397,9 +424,11 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
         return None
     half = slice(len(val) // 2, None)
     ratio = float(np.median(val[half] / train[half]))
-    if ratio < 0.5:
+    upper = float(np.percentile(val[half], 75) / np.median(train[half]))
+    if ratio < 0.5 and upper < 0.5:  # on three epochs in four: one that jumps around it proves nothing
         return Verdict(f"validation loss is {ratio:.2f}x the training loss over the second half of training",
-                       {"val_to_train": ratio}, epochs=(len(val) // 2, len(val) - 1))  # fmt: skip
+                       {"val_to_train": ratio, "val_upper_quartile_to_train": upper},
+                       epochs=(len(val) // 2, len(val) - 1))  # fmt: skip
     # what not training at all would give: the best constant prediction (recorded by fit), else ln(C), else the
     # first loss
     untrained = run.untrained[0] if run.untrained is not None else run.start
@@ -574,7 +603,10 @@ def _bad_initialization(run: Run) -> Verdict | None:
         return Verdict(f"the first weight layer {fed[0]!r} is fed values with a typical std of {fed[1]:.3g} per unit "
                        f"at the first step (standardized inputs have 1): unscaled inputs start every layer after it "
                        f"{fed[1]:.2g}x too large", {"layer": fed[0], "input_unit_std": fed[1]}, steps=(0, 0))  # fmt: skip
-    acts = [(n, s) for n, s in run.modules(*_ACTIVATION_FAMILIES) if len(s["std"]) and np.isfinite(s["std"][0])]
+    # A layer whose units are mostly silent (dead ReLUs) has the scale of its silence, not of its initialization:
+    # dead_relu reports it, and the next normalization layer rescales what is left
+    acts = [(n, s) for n, s in run.modules(*_ACTIVATION_FAMILIES) if len(s["std"]) and np.isfinite(s["std"][0])
+            and not s["dead_frac"][0] > DEAD_FRACTION]  # fmt: skip
     if len(acts) >= 2 and acts[0][1]["std"][0] > 0 and acts[-1][1]["std"][0] > 0:
         total = acts[-1][1]["std"][0] / acts[0][1]["std"][0]
         per_layer = total ** (1 / (len(acts) - 1))
@@ -647,6 +679,27 @@ def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
         "steady": bool(at - values[-1] > 3 * _epoch_noise(values)),
         "final": float(values[-1]),
     }
+
+
+def _lr_collapse(run: Run) -> tuple[float, int] | None:
+    """When the schedule held the LR under ``LR_COLLAPSE`` of its peak over the second half of the run (median):
+    that median fraction and the first step under the bound. Cosine's second half sits near 0.15 of the peak,
+    step and multistep decays at 0.01-0.1; three decades down for half the run is a schedule that stopped training."""
+    lrs = run.lrs[np.isfinite(run.lrs)]
+    if len(lrs) < 8 or not lrs.max() > 0:
+        return None
+    peak = float(lrs.max())
+    fraction = float(np.median(lrs[len(lrs) // 2 :])) / peak
+    if fraction >= LR_COLLAPSE:
+        return None
+    return fraction, int(np.flatnonzero(run.lrs < LR_COLLAPSE * peak)[0])
+
+
+def _slow_straight_decline(shape: dict[str, Any] | None) -> bool:
+    """A loss curve that fell by under a tenth over the whole run and was still falling steadily at the end, as a
+    straight line does (its last quarter made a fifth or more of the progress)."""
+    return (shape is not None and 0 < shape["fraction"] < SLOW_DECLINE and shape["share"] >= STILL_FALLING_SHARE
+            and shape["steady"])  # fmt: skip
 
 
 def _capacity_limit(run: Run) -> tuple[str, str] | None:
