@@ -262,6 +262,24 @@ def test_first_nonfinite_gradient_names_the_parameter_nearest_the_output():
     assert all(math.isfinite(v) for v in h.extras["monitor"]["grad_norm"][:3])
 
 
+def test_a_gradient_norm_that_overflows_names_the_parameter_and_says_the_entries_are_finite():
+    # entries of 1e20 are finite in float32, their squares are not: the norm is inf though no entry is
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    x, y = torch.randn(16, 4), torch.randn(16, 1)
+    with Monitor(model, every=1) as monitor:
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        with torch.no_grad():
+            model[2].weight.grad.fill_(1e20)
+        monitor.before_step()
+        monitor.after_step(loss)
+    event = monitor.history.extras["monitor"]["nonfinite"]
+    assert event["kind"] == "gradient" and event["step"] == 0 and event["name"] == "2.weight"
+    assert "overflows" in event["detail"] and "1e+20" in event["detail"]
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
 def test_locate_nonfinite_by_hand_restores_rng_and_buffers():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Dropout(0.5), _Scale(), nn.Linear(8, 1))

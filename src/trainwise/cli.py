@@ -457,7 +457,7 @@ def doctor_cmd(
     style = {"error": "bold red", "warning": "yellow", "info": "cyan"}
     table = Table(title="diagnosis", title_justify="left", show_lines=True)
     for col in ("finding", "what the run shows", "fix"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # a narrow terminal wraps code like fit(clip_grad_norm=1.0), never cuts it
     for f in diagnosis.findings:
         name = f"[green]{f.name}[/]" if f.name == "healthy" else f"[{style.get(f.severity, 'white')}]{f.name}[/]\n({f.severity})"
         evidence = f.evidence_text()

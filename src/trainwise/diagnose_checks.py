@@ -487,7 +487,8 @@ def _exploding_gradients(run: Run) -> Verdict | None:
     if event and event["kind"] == "gradient":
         step = event["step"]
         if step < run.steps and np.isfinite(run.raw_losses[step]):
-            return Verdict(f"the gradient of {event['name']!r} became non-finite at step {step} under a finite loss",
+            where = f"the gradient of {event['name']!r}" if event["name"] else "the gradient norm"
+            return Verdict(f"{where} became non-finite at step {step} under a finite loss ({event['detail']})",
                            {"step": step, "parameter": event["name"]}, steps=(step, step), severity="error")  # fmt: skip
     norms = run.series("grad_norm")
     spike = _spike(norms)

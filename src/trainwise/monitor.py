@@ -260,7 +260,7 @@ class Monitor(Callback):
         total = _total_norm(norms)
         record["grad_norm"].append(total)
         if not math.isfinite(total):
-            self._note_nonfinite_gradient(step)
+            self._note_nonfinite_gradient(step, norms, present)
         if not self._in_fit and self._optimizer is not None:
             for name, value in _applied_hparams(self._optimizer, None).items():
                 self._history.hparams.setdefault(name, []).append(value)
@@ -602,11 +602,18 @@ class Monitor(Callback):
                 return stats[3]
         return None
 
-    def _note_nonfinite_gradient(self, step: int) -> None:
-        bad = [n for n, p in zip(self._param_names, self._params) if p.grad is not None and not bool(torch.isfinite(p.grad).all())]
+    def _note_nonfinite_gradient(self, step: int, norms: list[float], present: list[torch.Tensor]) -> None:
+        names = [n for n, p in zip(self._param_names, self._params) if p.grad is not None]
+        bad = [n for n, g in zip(names, present) if not bool(torch.isfinite(g).all())]
+        detail = f"{len(bad)} of {len(self._params)} parameters have non-finite gradients"
+        if not bad:  # every entry finite, but a norm overflowed its dtype (float32: entries beyond ~1e19)
+            bad = [n for n, norm in zip(names, norms) if not math.isfinite(norm)]
+            largest = max((float(g.abs().max()) for g in present if g.numel()), default=math.nan)
+            detail = (f"the gradient norm of {len(bad) or 'all'} of {len(self._params)} parameters overflows its "
+                      f"dtype: entries up to {largest:.3g}")  # fmt: skip
         # Backward runs from the output to the input: the bad gradient nearest the output is where it began.
         name = bad[-1] if bad else None
-        self._note_nonfinite(step, "gradient", name, f"{len(bad)} of {len(self._params)} parameters have non-finite gradients")
+        self._note_nonfinite(step, "gradient", name, detail)
 
     def _note_nonfinite(self, step: int, kind: str, name: str | None, detail: str) -> None:
         current = self._record["nonfinite"]
