@@ -11,7 +11,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from trainwise import Monitor, fit
-from trainwise.inputs import MAX_FEATURES, InputMoments, InputRows, classifier_auc, compare_inputs, first_float_tensor
+from trainwise.inputs import (
+    MAX_FEATURES, InputMoments, InputRows, TokenCounts, classifier_auc, compare_inputs, compare_tokens,
+    first_float_tensor, first_integer_tensor,
+)
 
 inputs_module = importlib.import_module("trainwise.inputs")
 
@@ -216,6 +219,79 @@ def test_eval_mode_forward_passes_in_training_are_not_read_as_training_inputs():
         monitor.after_step(loss)
     assert monitor.record["inputs"] is None  # no validation pass: nothing to compare
     assert monitor._train_inputs.count == 4
+
+
+def _zipf_batches(rng, batches, vocab=5000, offset=0, shape=(32, 40)):
+    """Token batches from a Zipf-like vocabulary (word k drawn with probability ~ 1/k): rare words are new in any
+    batch, which is what sampling alone leaves unseen."""
+    p = 1.0 / np.arange(1, vocab + 1)
+    p /= p.sum()
+    return [torch.from_numpy(rng.choice(vocab, size=shape, p=p) + offset) for _ in range(batches)]
+
+
+def test_tokens_from_the_same_vocabulary_are_no_newer_than_a_training_batch_is_to_the_others():
+    rng = np.random.default_rng(0)
+    train, val = TokenCounts(), TokenCounts()
+    for b in _zipf_batches(rng, 10):
+        train.add(b)
+    for b in _zipf_batches(rng, 4):
+        val.add(b)
+    r = compare_tokens(train, val)
+    assert r["train_batches"] == 10 and r["val_tokens"] == 4 * 32 * 40
+    assert 0.02 < r["train_unseen"] < 0.2  # rare words: new in every batch, measured
+    assert abs(r["val_unseen"] - r["train_unseen"]) < 5 * r["unseen_noise"] < 0.05
+
+
+def test_tokens_of_another_vocabulary_are_counted_as_unseen():
+    rng = np.random.default_rng(1)
+    train, val = TokenCounts(), TokenCounts()
+    for b in _zipf_batches(rng, 10):
+        train.add(b)
+    for b in _zipf_batches(rng, 4):
+        b[:, ::4] += 10_000  # every fourth word from a vocabulary training never used
+        val.add(b)
+    r = compare_tokens(train, val)
+    assert r["val_unseen"] - r["train_unseen"] == pytest.approx(0.25, abs=0.05)
+
+
+def test_token_counts_leave_out_floats_bools_padding_and_batches_past_the_cap():
+    t = TokenCounts(max_batches=2)
+    t.add(torch.tensor([[4, 4, -1], [-100, 5, 6]]))  # negative ids are padding
+    t.add(torch.ones(3) > 0)
+    t.add(torch.rand(2, 3))
+    t.add(torch.tensor([7, 8]))
+    t.add(torch.tensor([9]))  # over the cap
+    assert t.batches == 2 and t.count == 6
+    assert compare_tokens(TokenCounts(), t) is None and compare_tokens(t, TokenCounts()) is None
+    assert first_integer_tensor((torch.ones(2) > 0, torch.rand(2)), {"ids": torch.tensor([1])}).tolist() == [1]
+
+
+class _Bag(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.EmbeddingBag(100, 8)
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(ids))
+
+
+@pytest.mark.parametrize("other", [False, True])
+def test_inside_fit_an_embedding_models_validation_vocabulary_is_compared_with_trainings(other):
+    g = torch.Generator().manual_seed(0)
+    x, xv = torch.randint(0, 40, (256, 12), generator=g), torch.randint(0, 40, (128, 12), generator=g)
+    if other:
+        xv[:, :6] += 50  # half of each validation sequence from words 50-89, never seen in training
+    y, yv = (x < 20).sum(1) % 2, (xv < 20).sum(1) % 2
+    train = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    h = fit(_Bag(), nn.CrossEntropyLoss(), train, val_loader=DataLoader(TensorDataset(xv, yv), batch_size=64),
+            epochs=2, lr=1e-2, callbacks=[Monitor(every=4)])  # fmt: skip
+    r = h.extras["monitor"]["tokens"]
+    assert h.extras["monitor"]["inputs"] is None  # no floating-point input to take moments of
+    assert r["val_tokens"] == 128 * 12 and r["train_unseen"] == 0.0
+    assert r["val_unseen"] == pytest.approx(0.5 if other else 0.0)
+    assert ("unrepresentative_validation" in h.diagnose().names) is other
 
 
 def test_tensors_in_walks_tuples_lists_and_dicts_in_order():

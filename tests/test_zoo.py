@@ -26,9 +26,6 @@ KNOWN_MISSES = {
     "0.56x the training loss, just above the 'far below' bound of 0.5x",
     "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 170x from the last "
     "layer to the first (the bound is 1000x); the tiny updates it leaves are reported as lr_too_low",
-    "r9_unrep_val_other_domain_tokens_s272": "validation sentences from a domain whose words never occur in "
-    "training: token ids are not features the input comparison reads, so the rising validation loss is reported "
-    "as overfitting (acceptable)",
     "r9_plateau_rmsprop_constant_swissroll_s273": "RMSprop at a constant LR whose loss is flat: the weights grow "
     "tenfold under steps of 1e-2 of their norm, reported as lr_too_high (acceptable), which explains the plateau",
     "r9_healthy_diabetes_step_s280": "a healthy run on diabetes, whose noise leaves even the best model near half "

@@ -37,7 +37,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * validation inputs whose per-feature means moved by half a training standard deviation (a "medium" effect size)
   or whose spread changed 1.5x, medians over features and five times beyond what sampling alone would give,
   come from another distribution; so do inputs a classifier tells from the training inputs with a
-  cross-validated AUC above 0.65 and five standard errors above 0.5 ("adversarial validation");
+  cross-validated AUC above 0.65 and five standard errors above 0.5 ("adversarial validation"); for token
+  inputs, validation tokens whose ids training never showed, 5 points and five standard errors more often than
+  a training batch's against the other batches;
 * activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
   within about 2.5x), or the first weight layer fed values ten times unit scale (unstandardized inputs), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
   tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
@@ -97,6 +99,7 @@ INPUT_SHIFT = 0.5
 INPUT_SPREAD = 1.5
 NOISE_WIDTHS = 5.0
 CLASSIFIER_MARGIN = 0.15
+UNSEEN_IDS = 0.05  # one validation token in 20 an id training never showed, beyond what sampling leaves unseen
 
 
 # -- the checks ------------------------------------------------------------------------------------------------
@@ -396,7 +399,8 @@ def _underfitting(run: Run) -> Verdict | None:
 def _unrepresentative_validation(run: Run) -> Verdict | None:
     """Validation inputs distributed unlike the training inputs (means moved by half a training standard
     deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise; or a classifier
-    telling them apart with a cross-validated AUC above 0.65, beyond its noise); validation loss
+    telling them apart with a cross-validated AUC above 0.65, beyond its noise); token ids the training inputs
+    never showed, in 5% more of the validation tokens than sampling leaves unseen; validation loss
     far below training (under half, on three epochs in four of the second half); ending above twice the untrained loss while training halved (worse than not
     training at all); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
@@ -417,6 +421,17 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
                 f"training standard deviations away and their spread is {spread:.2g}x (medians over "
                 f"{inputs['features']} input features){told_text}",
                 evidence,
+            )
+    tokens = (run.monitor or {}).get("tokens")
+    if tokens:
+        excess = tokens["val_unseen"] - tokens["train_unseen"]
+        if excess > UNSEEN_IDS and excess > NOISE_WIDTHS * tokens["unseen_noise"]:
+            return Verdict(
+                f"{tokens['val_unseen']:.0%} of the validation tokens are ids the training inputs never showed, against "
+                f"{tokens['train_unseen']:.1%} for a training batch against the others (what sampling alone leaves "
+                "unseen): the validation set speaks another vocabulary",
+                {"val_unseen_ids": tokens["val_unseen"], "train_unseen_ids": tokens["train_unseen"],
+                 "val_tokens": tokens["val_tokens"]},  # fmt: skip
             )
     train, val = run.train, run.val
     ok = np.isfinite(train) & np.isfinite(val)

@@ -23,6 +23,11 @@ spread is visible too), scored by cross-validation; its AUC is 0.5 when the two 
 :class:`~trainwise.monitor.Monitor` feeds the training inputs of its measured steps and the first validation pass
 into these; ``trainwise.diagnose`` reads the result.
 
+Token ids (an embedding model's input) are not features whose means could move. For them :class:`TokenCounts`
+keeps, batch by batch, how often each id occurs, and :func:`compare_tokens` asks the question that fits: how many
+of the validation tokens are ids the training inputs never showed — against the same rate for each training batch
+measured against the other training batches, which is what sampling alone gives (rare words are new in any batch).
+
 Torch and scipy have no running per-feature moments of a stream of batches: this is that, in float64. The
 regression is a few lines of torch L-BFGS rather than scikit-learn's, whose import alone would add about a second
 to every monitored run.
@@ -39,7 +44,8 @@ import torch
 
 from trainwise.batches import tensors_in
 
-__all__ = ["InputMoments", "InputRows", "classifier_auc", "compare_inputs", "first_float_tensor", "MAX_FEATURES"]
+__all__ = ["InputMoments", "InputRows", "TokenCounts", "classifier_auc", "compare_inputs", "compare_tokens",
+           "first_float_tensor", "first_integer_tensor", "MAX_FEATURES"]
 
 MAX_FEATURES = 4096
 """Samples with more values than this (images, long sequences) are read at every k-th value: the moments of
@@ -257,6 +263,84 @@ def compare_inputs(
         "classifier_auc": None if auc is None else auc[0],
         "classifier_auc_noise": None if auc is None else auc[1],
     }
+
+
+class TokenCounts:
+    """How often each id occurs in each batch given to :meth:`add` (integer tensors: token or category ids;
+    negative ids, used for padding, are left out), for the first ``max_batches`` batches.
+
+    >>> t = TokenCounts()
+    >>> t.add(torch.tensor([[1, 2, 2], [3, -1, 1]])); t.add(torch.tensor([0.5]))  # floats are not ids
+    >>> t.count, t.batches
+    (5, 1)
+    """
+
+    def __init__(self, max_batches: int = 64) -> None:
+        self.max_batches = max_batches
+        self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # (ids, counts) per batch, on the CPU
+        self.count = 0  # tokens
+
+    @property
+    def batches(self) -> int:
+        return len(self._batches)
+
+    def add(self, batch: Any) -> None:
+        if (not isinstance(batch, torch.Tensor) or batch.is_floating_point() or batch.is_complex()
+                or batch.dtype == torch.bool or not batch.numel() or len(self._batches) >= self.max_batches):  # fmt: skip
+            return
+        ids, counts = torch.unique(batch.detach().reshape(-1), return_counts=True)
+        keep = ids >= 0
+        if keep.any():
+            self._batches.append((ids[keep].long().cpu(), counts[keep].cpu()))
+            self.count += int(counts[keep].sum())
+
+
+def compare_tokens(train: TokenCounts, val: TokenCounts) -> dict[str, Any] | None:
+    """``val_unseen``: the share of the validation tokens whose id occurs in no training batch read;
+    ``train_unseen``: the same share for each training batch against the other training batches, averaged (what
+    sampling alone leaves unseen); ``unseen_noise``: the standard error of their difference. ``None`` with fewer
+    than two training batches or no validation batch.
+
+    >>> train, same, other = TokenCounts(), TokenCounts(), TokenCounts()
+    >>> g = torch.Generator().manual_seed(0)
+    >>> for _ in range(8): train.add(torch.randint(0, 50, (32, 24), generator=g))
+    >>> same.add(torch.randint(0, 50, (64, 24), generator=g)); other.add(torch.randint(25, 75, (64, 24), generator=g))
+    >>> compare_tokens(train, same)["val_unseen"], round(compare_tokens(train, other)["val_unseen"], 1)
+    (0.0, 0.5)
+    """
+    if train.batches < 2 or not val.batches:
+        return None
+    ids = torch.cat([i for i, _ in train._batches])
+    counts = torch.cat([c for _, c in train._batches]).double()
+    known, where = torch.unique(ids, return_inverse=True)
+    total = torch.zeros(len(known), dtype=torch.float64).index_add_(0, where, counts)
+    own, start = [], 0
+    for batch_ids, batch_counts in train._batches:  # leave one batch out: its ids that no other batch has
+        end = start + len(batch_ids)
+        alone = total[where[start:end]] == batch_counts.double()
+        own.append(float(batch_counts[alone].sum() / batch_counts.sum()))
+        start = end
+    val_ids = torch.cat([i for i, _ in val._batches])
+    val_counts = torch.cat([c for _, c in val._batches]).double()
+    unseen = float(val_counts[~torch.isin(val_ids, known)].sum() / val_counts.sum())
+    baseline, n = float(np.mean(own)), float(val_counts.sum())
+    spread = float(np.std(own, ddof=1)) / math.sqrt(len(own))
+    return {
+        "train_batches": len(own),
+        "ids_seen": len(known),
+        "val_tokens": int(n),
+        "val_unseen": unseen,
+        "train_unseen": baseline,
+        # tokens of a sequence are not independent draws, so the binomial error is a floor, not the truth; the
+        # spread of the training batches' own rates carries the rest
+        "unseen_noise": math.hypot(math.sqrt(max(unseen * (1 - unseen), 1 / n) / n), spread),
+    }
+
+
+def first_integer_tensor(args: Any, kwargs: Mapping[str, Any] | None = None) -> torch.Tensor | None:
+    """The first integer tensor (not bool) among a call's arguments, searched like :func:`first_float_tensor`."""
+    return next((t for t in tensors_in((args, kwargs or {})) if not t.is_floating_point() and not t.is_complex()
+                 and t.dtype != torch.bool), None)  # fmt: skip
 
 
 def first_float_tensor(args: Any, kwargs: Mapping[str, Any] | None = None) -> torch.Tensor | None:

@@ -26,6 +26,8 @@ What is measured, and when (``step`` counts optimizer updates already applied, f
   in your own loop). When monitoring ends, ``record["inputs"]`` compares them
   (:func:`trainwise.inputs.compare_inputs`): how far the validation inputs' means moved, in training standard
   deviations, how much wider they spread, and how well a classifier tells them apart (cross-validated AUC).
+  A model fed only integer ids (an embedding model) has them counted instead, and ``record["tokens"]`` says how
+  many validation tokens are ids the training inputs never showed (:func:`trainwise.inputs.compare_tokens`).
 * on histogram steps (every ``histogram_every``-th step, from 0): ``np.histogram`` counts of each hooked
   module's output and of each weight's ``log10 |gradient|`` (at most 65,536 evenly spaced entries of a
   tensor), with the fixed bin edges in the record.
@@ -61,7 +63,9 @@ from torch import nn
 from trainwise.activation_calls import ActivationCalls
 from trainwise.batches import batch_size, forward
 from trainwise.history import EpochRecord, History
-from trainwise.inputs import InputMoments, InputRows, compare_inputs, first_float_tensor
+from trainwise.inputs import (
+    InputMoments, InputRows, TokenCounts, compare_inputs, compare_tokens, first_float_tensor, first_integer_tensor,
+)
 from trainwise.layer_stats import (
     ACTIVATION_KINDS,
     GRAD_LOG10_RANGE,
@@ -180,6 +184,7 @@ class Monitor(Callback):
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
         self._train_rows, self._val_rows = InputRows(), InputRows()
+        self._train_tokens, self._val_tokens = TokenCounts(), TokenCounts()
         self._val_handle: Any = None
         self._tracking: Any = None  # the running-module stack of the activation-call mode, on measured steps
         self._call_kinds: dict[str, str] = {}  # activation functions seen so far (name -> family)
@@ -241,6 +246,7 @@ class Monitor(Callback):
         self._seconds = 0.0
         self._train_inputs, self._val_inputs = InputMoments(), InputMoments()
         self._train_rows, self._val_rows = InputRows(), InputRows()
+        self._train_tokens, self._val_tokens = TokenCounts(), TokenCounts()
         self._call_kinds = {}
         self._active = True
         self._arm()
@@ -369,6 +375,7 @@ class Monitor(Callback):
         if self._active:
             self._record["seconds"] = self._seconds
             self._record["inputs"] = compare_inputs(self._train_inputs, self._val_inputs, self._train_rows, self._val_rows)
+            self._record["tokens"] = compare_tokens(self._train_tokens, self._val_tokens)
         if self._active and not self._in_fit and self._history.status == "running":
             losses = self._history.losses
             self._history.status = "completed" if all(map(math.isfinite, losses)) else "diverged"
@@ -423,7 +430,7 @@ class Monitor(Callback):
         """Register the forward hooks when the coming step is measured."""
         if self._handles or not is_measured_step(self._step, self.every):
             return
-        hook = self._input_hook(self._train_inputs, self._train_rows, training=True)
+        hook = self._input_hook(self._train_inputs, self._train_rows, self._train_tokens, training=True)
         self._handles.append(self._model.register_forward_pre_hook(hook, with_kwargs=True))
         if not self._modules:
             return
@@ -463,8 +470,8 @@ class Monitor(Callback):
             self._tracking = None
 
     def _watch_validation(self) -> None:
-        if self._val_handle is None and not self._val_inputs.count:
-            hook = self._input_hook(self._val_inputs, self._val_rows, training=False)
+        if self._val_handle is None and not self._val_inputs.count and not self._val_tokens.count:
+            hook = self._input_hook(self._val_inputs, self._val_rows, self._val_tokens, training=False)
             self._val_handle = self._model.register_forward_pre_hook(hook, with_kwargs=True)
 
     def _unwatch_validation(self) -> None:
@@ -472,13 +479,15 @@ class Monitor(Callback):
             self._val_handle.remove()
             self._val_handle = None
 
-    def _input_hook(self, moments: InputMoments, rows: InputRows, *, training: bool) -> Callable[..., None]:
+    def _input_hook(self, moments: InputMoments, rows: InputRows, tokens: TokenCounts, *, training: bool) -> Callable[..., None]:
         def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             if training and not module.training:
                 return
             started = time.perf_counter()
             with torch.no_grad():
                 inputs = first_float_tensor(args, kwargs)
+                if inputs is None:  # token or category ids (an embedding model)
+                    tokens.add(first_integer_tensor(args, kwargs))
                 moments.add(inputs)
                 rows.add(inputs)
             self._seconds += time.perf_counter() - started
@@ -693,6 +702,7 @@ def _empty_record(monitor: Monitor) -> dict[str, Any]:
         "grad_norm": [],
         "nonfinite": None,
         "inputs": None,
+        "tokens": None,
         "agreement": {"steps": [], "cosine": []},
         "params": {
             "steps": [],
