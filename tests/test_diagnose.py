@@ -218,6 +218,9 @@ def test_a_schedule_that_takes_the_lr_to_nothing_by_mid_run_is_lr_too_low():
     assert "lr_too_low" not in _names(_history(losses, train=train, val=train, lrs=cosine))
     falling = list(np.linspace(0.6, 0.3, epochs))  # still improving at the small LR: not frozen
     assert "lr_too_low" not in _names(_history(np.repeat(falling, per_epoch), train=falling, val=falling, lrs=lrs))
+    reacting = _history(losses, train=train, val=train, lrs=lrs)  # PlateauDecay cut it: validation had stalled
+    reacting.extras["plateau_decay"] = {"hparam": "lr", "scales": [0.1] * epochs}
+    assert "lr_too_low" not in _names(reacting)
 
 
 def test_steps_of_one_sample_that_jitter_as_much_as_the_loss_are_batch_too_small():

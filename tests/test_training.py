@@ -328,6 +328,7 @@ def test_plateau_decay_matches_torch_reduce_lr_on_plateau_on_the_same_validation
     # the LR applied in epoch e+1 is the base LR times the scale decided after epoch e
     per_epoch_lr = [h.lrs[e * 6] for e in range(8)]
     assert per_epoch_lr == pytest.approx([1e-3] + [1e-3 * s for s in plateau.scales[:-1]])
+    assert h.extras["plateau_decay"] == {"hparam": "lr", "scales": plateau.scales}  # the record says who cut it
 
 
 def test_plateau_decay_scales_a_schedule_and_follows_metric_direction():

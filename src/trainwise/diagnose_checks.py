@@ -699,11 +699,12 @@ def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
 
 def _lr_collapse(run: Run) -> tuple[float, int] | None:
     """When the schedule held the LR under ``LR_COLLAPSE`` of its peak over the second half of the run (median):
-    that median fraction and the first step under the bound. Cosine's second half sits near 0.15 of the peak,
+    that median fraction and the first step under the bound (not when :class:`~trainwise.training.PlateauDecay`
+    cut it: it answers a stalled validation loss). Cosine's second half sits near 0.15 of the peak,
     step and multistep decays at 0.01-0.1; three decades down for half the run is a schedule that stopped training."""
     lrs = run.lrs[np.isfinite(run.lrs)]
-    if len(lrs) < 8 or not lrs.max() > 0:
-        return None
+    if len(lrs) < 8 or not lrs.max() > 0 or isinstance(run.history.extras.get("plateau_decay"), dict):
+        return None  # a controller that cut the LR because validation stalled did what it is for
     peak = float(lrs.max())
     fraction = float(np.median(lrs[len(lrs) // 2 :])) / peak
     if fraction >= LR_COLLAPSE:

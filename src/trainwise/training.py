@@ -144,6 +144,9 @@ class PlateauDecay(Callback):
         scale = self.controller.update(value)
         self.scales.append(scale)
         state.scheduler.multiply(self.hparam, scale)
+        # the record says a controller cut the value in answer to the run (the doctor reads a schedule that takes
+        # the LR to nothing early differently from one that reacts to a stalled validation loss)
+        state.history.extras.setdefault("plateau_decay", {"hparam": self.hparam, "scales": []})["scales"].append(scale)
 
 
 def fit(
