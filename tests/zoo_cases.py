@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from trainwise.diagnose import Diagnosis, diagnose
 from trainwise.history import History
@@ -247,6 +247,19 @@ def _accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
     return float((out.argmax(1) == y).float().mean())
 
 
+class _Rows(Dataset):
+    """Inputs and targets indexed by a list of rows at once: a whole batch per ``__getitem__``."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.x, self.y = x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.x[rows], self.y[rows]
+
+
 def _train(
     model: nn.Module,
     data,
@@ -264,10 +277,14 @@ def _train(
     (xt, yt), (xv, yv) = data
     if val is not None:
         xv, yv = val
-    train = TensorDataset(torch.from_numpy(xt), torch.from_numpy(yt))
-    valid = TensorDataset(torch.from_numpy(xv), torch.from_numpy(yv))
-    train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    val_loader = DataLoader(valid, batch_size=512)
+    train = _Rows(torch.from_numpy(xt), torch.from_numpy(yt))
+    valid = _Rows(torch.from_numpy(xv), torch.from_numpy(yv))
+    # the batches DataLoader(shuffle=True, generator=g) makes, bit for bit (the same sampler draws the same
+    # permutation from the same generator), gathered in one indexing per batch instead of one per sample
+    g = torch.Generator().manual_seed(seed)
+    train_loader = DataLoader(train, batch_size=None, sampler=BatchSampler(RandomSampler(train, generator=g), batch_size, False),
+                              generator=g)  # fmt: skip
+    val_loader = DataLoader(valid, batch_size=None, sampler=BatchSampler(SequentialSampler(valid), 512, False))
     classification = classes is not None
     history = fit(
         model,
