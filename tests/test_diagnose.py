@@ -419,6 +419,39 @@ def test_validation_that_dips_under_half_the_training_loss_on_some_epochs_only_i
     assert f["unrepresentative_validation"].evidence["val_to_train"] == pytest.approx(0.4)
 
 
+@pytest.mark.parametrize("first_val, found", [(4.59, True), (1.0, True), (0.6, False)])
+def test_validation_far_above_the_first_epochs_progressive_training_loss_is_unrepresentative(first_val, found):
+    # validation targets 3x the training ones (zoo s351): after one epoch validation is 9.5x a training loss that
+    # scored every batch before training on it — no time to overfit; an overfitting run starts level
+    train = [0.481, 0.044, 0.012, 0.009, 0.007, 0.006, 0.007, 0.007]
+    val = [first_val, 0.5, 0.55, 0.6, 0.62, 0.64, 0.66, 0.7]
+    d = diagnose(_history(_decay(160, start=1.0, floor=0.007, rate=0.1), train=train, val=val))
+    assert ("unrepresentative_validation" in d.names) is found
+    if found:
+        assert d["unrepresentative_validation"].evidence["ratio"] == pytest.approx(first_val / 0.481)
+
+
+@pytest.mark.parametrize("inputs_alike", [True, False])
+def test_validation_that_beat_the_constant_before_rising_past_it_is_overfitting_on_inputs_found_alike(inputs_alike):
+    # 200 rows of an imbalanced task, a wide net (zoo s348): validation falls to 0.29 (the constant prediction
+    # scores 0.36), then climbs to 0.84 as training reaches 0.001; its inputs are like the training ones
+    train = list(np.geomspace(0.4, 0.001, 30))
+    val = list(np.linspace(0.33, 0.287, 5)) + list(np.linspace(0.3, 0.84, 25))
+    h = _history(_decay(600, start=0.5, floor=0.001, rate=0.01), train=train, val=val)
+    h.extras["constant_loss"] = 0.364
+    if inputs_alike:  # the monitor compared the inputs and found no shift
+        h.extras["monitor"] = _record()
+        h.extras["monitor"]["inputs"] = {"mean_shift": 0.05, "spread_ratio": 1.0, "mean_shift_noise": 0.05,
+                                         "log_spread_noise": 0.04, "classifier_auc": 0.5,
+                                         "classifier_auc_noise": 0.03, "val_samples": 300, "features": 20}  # fmt: skip
+    d = diagnose(h)
+    if inputs_alike:
+        assert "overfitting" in d.names and "unrepresentative_validation" not in d.names
+    else:  # without the inputs compared, the shift reading stands and explains the rise
+        assert d.names == ["unrepresentative_validation"]
+        assert ("overfitting", "unrepresentative_validation") in {(f.name, by) for f, by in d.suppressed}
+
+
 def test_validation_worse_than_untrained_while_training_improves_is_unrepresentative():
     train = [1.3, 0.9, 0.7, 0.6, 0.55, 0.52]
     val = [1.3, 1.5, 2.5, 3.3, 3.8, 4.2]
@@ -561,7 +594,7 @@ def test_the_start_of_a_small_batch_run_is_its_first_32_samples():
 def test_validation_worse_than_learning_nothing_is_read_against_the_constant_prediction():
     # a regression whose first loss is low (0.1) but whose constant prediction costs 1.0: a validation loss of 0.3
     # is 3x the first loss, yet far better than learning nothing
-    train = [0.1, 0.05, 0.02, 0.01, 0.005, 0.002]
+    train = [0.2, 0.05, 0.02, 0.01, 0.005, 0.002]  # the first epoch level with validation: no gap from the start
     val = [0.3, 0.3, 0.31, 0.3, 0.3, 0.3]
     h = _history(_decay(120, start=0.1, floor=0.001), train=train, val=val, task="regression")
     assert "unrepresentative_validation" in _names(h)  # against the first loss

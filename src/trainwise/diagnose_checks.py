@@ -24,9 +24,12 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   for steps of one or two samples, where either is enough: they have a plain cause there;
 * validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
   improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
-  training loss (on three epochs in four of the second half), or ending above twice the untrained model's loss while training halves (worse than not training:
-  the inputs are unlike the training ones), or — once the LR is annealed, since at a high LR the weights themselves
-  jitter — jumping three times more than training from epoch to epoch, is unrepresentative;
+  training loss (on three epochs in four of the second half), above twice the first epoch's training loss (which
+  scores each batch before training on it, so it measures unseen data of the training distribution), or ending
+  above twice the untrained model's loss while training halves (worse than not training: the inputs are unlike
+  the training ones — unless validation beat that loss first on inputs found alike, overfitting's shape), or —
+  once the LR is annealed, since at a high LR the weights themselves jitter — jumping three times more than
+  training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
   each other are close; above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
@@ -41,8 +44,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   inputs, validation tokens whose ids training never showed, 5 points and five standard errors more often than
   a training batch's against the other batches;
 * activation scale changing by more than 4x per layer (He, Glorot and PyTorch's default initializations stay
-  within about 2.5x), or the first weight layer fed values ten times unit scale (unstandardized inputs), more than half of a layer's ReLU units silent on a whole batch, or more than half of its
-  tanh/sigmoid outputs past 0.99 (slope under 2% of its maximum) (seed 002's histograms);
+  within about 2.5x), or the first weight layer fed values ten times unit scale (unstandardized inputs), more
+  than half of a layer's ReLU units silent on a whole batch, or more than half of its tanh/sigmoid outputs past
+  0.99 (slope under 2% of its maximum) (seed 002's histograms);
 * gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
   norm 100x the median of the 20 steps before it (and beyond anything in the 500 before: one-sample gradients
   spike routinely), or gradients ten times the norm of their weights (typically, or before the first update,
@@ -99,6 +103,7 @@ INPUT_SHIFT = 0.5
 INPUT_SPREAD = 1.5
 NOISE_WIDTHS = 5.0
 CLASSIFIER_MARGIN = 0.15
+FIRST_EPOCH_GAP = 2.0  # validation at twice the first epoch's (progressive) training loss
 UNSEEN_IDS = 0.05  # one validation token in 20 an id training never showed, beyond what sampling leaves unseen
 
 
@@ -400,9 +405,11 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     """Validation inputs distributed unlike the training inputs (means moved by half a training standard
     deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise; or a classifier
     telling them apart with a cross-validated AUC above 0.65, beyond its noise); token ids the training inputs
-    never showed, in 5% more of the validation tokens than sampling leaves unseen; validation loss
-    far below training (under half, on three epochs in four of the second half); ending above twice the untrained loss while training halved (worse than not
-    training at all); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
+    never showed, in 5% more of the validation tokens than sampling leaves unseen; validation loss twice the
+    first epoch's training loss (progressive validation: each batch scored before training on it); validation loss
+    far below training (under half, on three epochs in four of the second half); ending above twice the untrained
+    loss while training halved (worse than not training at all — unless validation beat that loss first on inputs
+    found alike: overfitting's shape); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
     inputs = (run.monitor or {}).get("inputs")
     if inputs:
@@ -437,6 +444,18 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     ok = np.isfinite(train) & np.isfinite(val)
     if len(val) < 3 or not ok.all() or (train <= 0).any() or (val <= 0).any():
         return None
+    # The first epoch's training loss is progressive validation: each batch is scored before the model has
+    # trained on it, so it estimates the loss on unseen data of the training distribution (biased high, since
+    # it averages from the untrained start). Validation far above it from the first epoch on has had no time to
+    # be overfitting: it comes from elsewhere.
+    if val[0] > FIRST_EPOCH_GAP * train[0]:
+        return Verdict(
+            f"after the first epoch the validation loss ({val[0]:.3g}) is already {val[0] / train[0]:.1f}x the "
+            f"training loss ({train[0]:.3g}), which scores every batch before training on it: no time to overfit — "
+            "the validation set is not like the training set",
+            {"first_val_loss": float(val[0]), "first_train_loss": float(train[0]), "ratio": float(val[0] / train[0])},
+            epochs=(0, 0),
+        )
     half = slice(len(val) // 2, None)
     ratio = float(np.median(val[half] / train[half]))
     upper = float(np.percentile(val[half], 75) / np.median(train[half]))
@@ -448,9 +467,11 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     # first loss
     untrained = run.untrained[0] if run.untrained is not None else run.start
     # (training must have beaten that reference itself: a model worse than constant everywhere says nothing of
-    # the validation set)
+    # the validation set. And a validation loss that beat it too, then rose past it, on inputs the comparison
+    # above found alike, learned something that carried over before memorizing: overfitting's shape, not this)
+    overfitting_shape = inputs is not None and float(np.min(val)) < untrained
     if (train[-1] < 0.5 * train[0] and math.isfinite(untrained) and 0 < train[-1] < untrained
-            and val[-1] > 2 * untrained):  # fmt: skip
+            and val[-1] > 2 * untrained and not overfitting_shape):  # fmt: skip
         return Verdict(
             f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of a model that learned "
             f"nothing ({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
