@@ -357,6 +357,18 @@ def test_a_model_capped_by_its_structure_is_underfitting_further_from_the_consta
         assert d["underfitting"].evidence["fraction_of_reference"] == pytest.approx(final)
 
 
+def test_an_output_head_registered_before_the_body_is_not_a_bottleneck():
+    # a binary classifier whose two-unit head is defined first: the parameter order puts it before the hidden
+    # layers, but no later layer takes its two outputs in
+    train = [1.2, 0.9, 0.8, 0.32, 0.31, 0.3, 0.3, 0.3]
+    record = _shaped([10, 64, 64])
+    record["params"]["shapes"] = {"head.weight": [2, 64], "0.weight": [64, 10], "2.weight": [64, 64]}
+    record["params"]["roles"] = {n: "weight" for n in record["params"]["shapes"]}
+    h = _with(record, _history(_decay(160, start=1.3, floor=0.3, rate=0.05), train=train, val=train))
+    h.extras["constant_loss"] = 1.0
+    assert "underfitting" not in _names(h)
+
+
 def test_an_activation_function_makes_one_weight_layer_more_than_an_affine_map():
     # one weight matrix followed by a tanh (e.g. a squashed output) is not the affine map the rule is about
     train = [1.2, 0.9, 0.8, 0.32, 0.31, 0.3, 0.3, 0.3]

@@ -743,7 +743,8 @@ def _slow_straight_decline(shape: dict[str, Any] | None) -> bool:
 def _capacity_limit(run: Run) -> tuple[str, str] | None:
     """What in the model's structure caps what it can fit, in words and as a short code: a single weight layer
     with no activation between input and output (an affine map), or a hidden layer of at most ``NARROW_WIDTH``
-    units or channels (the outputs of any weight layer but the last). ``None`` when neither, or unknown."""
+    units or channels (the outputs of a weight layer that a later one takes in). ``None`` when neither, or
+    unknown."""
     if run.monitor is None:
         return None
     params = run.monitor["params"]
@@ -754,7 +755,9 @@ def _capacity_limit(run: Run) -> tuple[str, str] | None:
     activations = [e for e in run.monitor["modules"].values() if e["kind"] in _ACTIVATION_FAMILIES]
     if len(weights) == 1 and not activations and roles and "embedding" not in roles.values():
         return "a single linear layer (an affine map of the inputs)", "linear"
-    narrow = [(name, shapes[name][0]) for name in weights[:-1] if shapes[name][0] <= NARROW_WIDTH]
+    # a bottleneck is a narrow output that a later weight takes in (not an output head registered first)
+    narrow = [(name, shapes[name][0]) for i, name in enumerate(weights[:-1]) if shapes[name][0] <= NARROW_WIDTH
+              and any(len(shapes[later]) > 1 and shapes[later][1] == shapes[name][0] for later in weights[i + 1 :])]
     if narrow:
         name, width = min(narrow, key=lambda item: item[1])
         units = "unit" if width == 1 else "units"
