@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from trainwise import fit
-from trainwise.baselines import constant_loss
+from trainwise.baselines import TargetSample, constant_loss
 
 
 def _targets(n=2000, seed=0):
@@ -101,3 +101,21 @@ def test_fit_records_the_constant_prediction_of_its_validation_set():
     expected = float(np.var(y[192:].numpy().astype(np.float64)))
     assert h.extras["constant_loss"] == pytest.approx(expected, rel=1e-4)
     assert "constant_loss" not in fit(nn.Linear(3, 1), nn.MSELoss(), [(x[:8], y[:8, None])], epochs=1, lr=0.1).extras
+    # and of the training targets it saw, each sample once (two epochs over the same 192)
+    assert h.extras["constant_loss_train"] == pytest.approx(float(np.var(y[:192].numpy().astype(np.float64))), rel=1e-4)
+
+
+def test_a_target_sample_keeps_the_first_samples_and_leaves_out_what_one_constant_cannot_fit():
+    sample = TargetSample(max_samples=5)
+    sample.add(torch.zeros(4, 2), torch.tensor([0, 1, 1, 1]))
+    sample.add((torch.zeros(4, 2),), torch.tensor([0, 0, 0, 0]))  # outputs that are not one tensor
+    sample.add(torch.zeros(4, 3), torch.tensor([2, 2, 2, 2]))  # another output shape
+    sample.add(torch.zeros(4, 2), torch.tensor([0, 0, 0, 0]))  # only one more sample fits under the cap
+    assert sample.count == 5
+    prior = torch.tensor([2 / 5, 3 / 5])  # the labels kept: 0, 1, 1, 1, 0
+    assert sample.constant_loss(nn.CrossEntropyLoss()) == pytest.approx(float(-(prior * prior.log()).sum()), rel=1e-4)
+    assert TargetSample().constant_loss(nn.CrossEntropyLoss()) is None
+    ragged = TargetSample()
+    ragged.add(torch.zeros(2, 1), torch.zeros(2, 1))
+    ragged.add(torch.zeros(2, 1), torch.zeros(2, 3))  # targets that do not stack
+    assert ragged.constant_loss(nn.MSELoss()) is None

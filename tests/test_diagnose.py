@@ -464,6 +464,30 @@ def test_validation_that_beat_the_constant_before_rising_past_it_is_overfitting_
         assert ("overfitting", "unrepresentative_validation") in {(f.name, by) for f, by in d.suppressed}
 
 
+def test_validation_targets_a_constant_fits_are_unrepresentative_and_no_yardstick():
+    # a two-class token task validated on sequences of one class only: predicting that class scores ~1e-7 on the
+    # validation targets, against 0.69 on the training ones — the first loss (0.68) is no "bad initialization"
+    class Bag(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.head = nn.EmbeddingBag(100, 8), nn.Linear(8, 2)
+
+        def forward(self, ids):
+            return self.head(self.embed(ids))
+
+    g = torch.Generator().manual_seed(0)
+    x, xv = torch.randint(0, 40, (256, 12), generator=g), torch.randint(20, 40, (64, 12), generator=g)
+    y, yv = (x < 20).sum(1) % 2, (xv < 20).sum(1) % 2
+    assert set(yv.tolist()) == {0}
+    torch.manual_seed(0)
+    h = fit(Bag(), nn.CrossEntropyLoss(), DataLoader(TensorDataset(x, y), batch_size=32),
+            val_loader=DataLoader(TensorDataset(xv, yv), batch_size=64), epochs=3, lr=1e-2)  # fmt: skip
+    d = diagnose(h)
+    assert h.extras["constant_loss"] < 1e-4 < 0.6 < h.extras["constant_loss_train"]
+    assert "unrepresentative_validation" in d.names and "bad_initialization" not in d.names
+    assert d["unrepresentative_validation"].evidence["constant_loss_train"] == h.extras["constant_loss_train"]
+
+
 def test_validation_worse_than_untrained_while_training_improves_is_unrepresentative():
     train = [1.3, 0.9, 0.7, 0.6, 0.55, 0.52]
     val = [1.3, 1.5, 2.5, 3.3, 3.8, 4.2]
@@ -885,6 +909,16 @@ def test_a_fit_run_without_a_monitor_gets_the_loss_curve_checks_only():
 def test_bad_input_to_diagnose_names_the_problem(arg, kwargs, error, text):
     with pytest.raises(error, match=text):
         diagnose(arg, **kwargs)
+
+
+def test_values_in_the_history_config_the_doctor_cannot_use_are_read_as_unknown():
+    # a multi-label run's own record (zoo round 13): task="multilabel", one "class" per label is not ln(C)'s C
+    h = _history([0.69] * 5 + list(_decay(195, start=0.69, floor=0.2)), task="multilabel", num_classes=1)
+    assert diagnose(h).names == ["healthy"]
+    h.config.update(task="classification", num_classes=10)  # usable values are read: 0.69 is far under ln(10)
+    assert diagnose(h).names == ["healthy"] and dx.Run(h, num_classes=10).chance == pytest.approx(math.log(10))
+    with pytest.raises(ValueError, match="task must be"):
+        diagnose(h, task="multilabel")  # given as an argument it is still an error
 
 
 def test_doctor_trains_an_experiment_with_a_monitor_and_diagnoses_it():

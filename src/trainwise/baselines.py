@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-__all__ = ["constant_loss"]
+__all__ = ["constant_loss", "TargetSample"]
 
 MAX_SAMPLES = 10_000  # enough to pin a constant's loss to well under 1%; bounds the cost on big validation sets
 
@@ -88,6 +89,46 @@ def constant_loss(
     # can leave it there; either way the lower of the two is the constant's loss
     best = min(start, fitted) if math.isfinite(start) and math.isfinite(fitted) else start
     return best if math.isfinite(best) else None
+
+
+class TargetSample:
+    """The targets of the first ``max_samples`` samples given to :meth:`add` (kept on the CPU) and one output's
+    shape: enough to fit the best constant prediction on the training set once training is over — ``fit`` keeps
+    one, so the doctor can read the first training loss against the training targets, not the validation ones.
+
+    >>> sample = TargetSample(max_samples=3)
+    >>> sample.add(torch.zeros(2, 1), torch.tensor([[1.0], [3.0]])); sample.add(torch.zeros(2, 1), torch.tensor([[5.0], [9.0]]))
+    >>> sample.count, round(sample.constant_loss(torch.nn.MSELoss()), 4)  # the variance of 1, 3, 5
+    (3, 2.6667)
+    """
+
+    def __init__(self, max_samples: int = MAX_SAMPLES) -> None:
+        self.max_samples = max_samples
+        self.count = 0
+        self._targets: list[torch.Tensor] = []
+        self._template: torch.Tensor | None = None  # one sample's output, for the shape and dtype
+
+    def add(self, outputs: Any, targets: Any) -> None:
+        if (self.count >= self.max_samples or not isinstance(outputs, torch.Tensor) or not isinstance(targets, torch.Tensor)
+                or outputs.ndim == 0 or len(outputs) != len(targets) or not outputs.is_floating_point()):  # fmt: skip
+            return
+        if self._template is None:
+            self._template = outputs[:1].detach().float().cpu()
+        elif outputs.shape[1:] != self._template.shape[1:]:
+            return  # outputs of another shape (variable-length sequences): not one constant's task
+        taken = targets[: self.max_samples - self.count].detach().cpu()
+        self._targets.append(taken)
+        self.count += len(taken)
+
+    def constant_loss(self, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> float | None:
+        """:func:`constant_loss` on the kept targets; ``None`` with none kept or targets that do not stack."""
+        if self._template is None or not self._targets:
+            return None
+        try:
+            targets = torch.cat(self._targets)
+        except RuntimeError:
+            return None
+        return constant_loss(loss_fn, self._template.expand(len(targets), *self._template.shape[1:]), targets)
 
 
 class _NotAScalar(Exception):

@@ -100,6 +100,8 @@ class Check:
         return verdict
 
 
+DEGENERATE_CONSTANT = 1e-3  # validation targets a constant fits 1000x better than the training targets
+
 CHECKS: dict[str, Check] = {}
 """Every diagnosis, by name, in the order :func:`diagnose` runs them."""
 
@@ -223,12 +225,16 @@ def diagnose(
     if not isinstance(history, History):
         hint = " (rebuild one with History.from_dict)" if isinstance(history, Mapping) else ""
         raise TypeError(f"history must be a trainwise History, got {type(history).__name__}{hint}")
-    num_classes = history.config.get("num_classes") if num_classes is None else num_classes
-    task = history.config.get("task") if task is None else task
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2):
+    if num_classes is not None and not _valid_classes(num_classes):
         raise ValueError(f"num_classes must be an int >= 2 or None, got num_classes={num_classes!r}")
-    if task not in (None, "classification", "regression"):
+    if task not in _TASKS:
         raise ValueError(f"task must be 'classification', 'regression' or None, got task={task!r}")
+    # history.config is the user's free-form record: values the doctor cannot use there (a "multilabel" task, one
+    # class) are read as unknown rather than refused
+    if num_classes is None and _valid_classes(history.config.get("num_classes")):
+        num_classes = history.config["num_classes"]
+    if task is None and history.config.get("task") in _TASKS:
+        task = history.config.get("task")
     if checks is None:
         selected = list(CHECKS.values())
     else:
@@ -263,6 +269,13 @@ def diagnose(
     if not kept:
         kept = [Finding("healthy", "info", _healthy_message(run), "", _healthy_evidence(run))]
     return Diagnosis(kept, suppressed)
+
+
+_TASKS = (None, "classification", "regression")
+
+
+def _valid_classes(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 2
 
 
 def doctor(
@@ -364,12 +377,33 @@ class Run:
         """``ln(num_classes)``: the cross-entropy of a classifier that has learned nothing."""
         return math.log(self.num_classes) if self.num_classes else None
 
+    def _extra(self, key: str) -> float | None:
+        value = _num(self.history.extras.get(key)) if isinstance(self.history.extras, dict) else math.nan
+        return float(value) if math.isfinite(value) and value >= 0 else None
+
+    @cached_property
+    def train_constant(self) -> float | None:
+        """The best constant prediction's loss on the training targets (``history.extras["constant_loss_train"]``,
+        recorded by ``fit``); ``None`` when not recorded or not positive."""
+        value = self._extra("constant_loss_train")
+        return value if value else None
+
+    @cached_property
+    def degenerate_targets(self) -> bool:
+        """A constant fits the validation targets 1000x better than the training targets (one class, one value):
+        they are no yardstick, and test nothing the model learned."""
+        val, train = self._extra("constant_loss"), self.train_constant
+        return val is not None and train is not None and val < DEGENERATE_CONSTANT * train
+
     @cached_property
     def constant(self) -> float | None:
         """The validation loss of the best constant prediction (``history.extras["constant_loss"]``, recorded by
-        ``fit``), the loss of a model that ignores its inputs; ``None`` when not recorded or not positive."""
-        value = _num(self.history.extras.get("constant_loss")) if isinstance(self.history.extras, dict) else math.nan
-        return float(value) if math.isfinite(value) and value > 0 else None
+        ``fit``), the loss of a model that ignores its inputs — the training targets' when the validation targets
+        are degenerate (:attr:`degenerate_targets`); ``None`` when not recorded or not positive."""
+        if self.degenerate_targets:
+            return self.train_constant
+        value = self._extra("constant_loss")
+        return value if value else None
 
     @cached_property
     def untrained(self) -> tuple[float, str, str] | None:

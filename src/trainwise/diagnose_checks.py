@@ -402,7 +402,8 @@ def _underfitting(run: Run) -> Verdict | None:
     explained_by=("lr_too_high", "exploding_gradients"),
 )
 def _unrepresentative_validation(run: Run) -> Verdict | None:
-    """Validation inputs distributed unlike the training inputs (means moved by half a training standard
+    """Validation targets a constant fits 1000x better than the training targets (one class, one value);
+    validation inputs distributed unlike the training inputs (means moved by half a training standard
     deviation, or spread 1.5x wider or narrower, median over features, beyond sampling noise; or a classifier
     telling them apart with a cross-validated AUC above 0.65, beyond its noise); token ids the training inputs
     never showed, in 5% more of the validation tokens than sampling leaves unseen; validation loss twice the
@@ -411,6 +412,14 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     loss while training halved (worse than not training at all — unless validation beat that loss first on inputs
     found alike: overfitting's shape); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
+    if run.degenerate_targets:
+        value = run.history.extras["constant_loss"]
+        return Verdict(
+            f"a constant prediction scores {value:.3g} on the validation targets against {run.train_constant:.3g} on "
+            "the training targets: the validation targets are (nearly) all the same — one class or one value — so "
+            "they test nothing the model learned",
+            {"constant_loss": value, "constant_loss_train": run.train_constant},
+        )
     inputs = (run.monitor or {}).get("inputs")
     if inputs:
         shift, spread = inputs["mean_shift"], inputs["spread_ratio"]
@@ -629,12 +638,13 @@ def _bad_initialization(run: Run) -> Verdict | None:
             return Verdict(f"the first loss is {first:.3g}, {first / chance:.1f}x ln({run.num_classes}) = {chance:.3g} "
                            "that a fresh classifier should give", {"first_loss": float(first), "ln_classes": chance},
                            steps=(0, 0))  # fmt: skip
-    elif run.constant is not None and np.isfinite(first):
-        reference = INITIAL_LOSS_FACTOR_CONSTANT * run.constant
+    elif (run.train_constant or run.constant) is not None and np.isfinite(first):
+        constant = run.train_constant or run.constant  # the first loss is a training loss: the training targets'
+        reference = INITIAL_LOSS_FACTOR_CONSTANT * constant
         if first > reference and early > reference:
-            return Verdict(f"the first loss is {first:.3g}, {first / run.constant:.3g}x the loss of predicting a constant "
-                           f"({run.constant:.3g}) that a fresh model should start near",
-                           {"first_loss": float(first), "constant_loss": run.constant}, steps=(0, 0))  # fmt: skip
+            return Verdict(f"the first loss is {first:.3g}, {first / constant:.3g}x the loss of predicting a constant "
+                           f"({constant:.3g}) that a fresh model should start near",
+                           {"first_loss": float(first), "constant_loss": constant}, steps=(0, 0))  # fmt: skip
     fed = _first_weight_layer_input(run)
     if fed is not None and fed[1] > INPUT_SCALE_HIGH:
         return Verdict(f"the first weight layer {fed[0]!r} is fed values with a typical std of {fed[1]:.3g} per unit "

@@ -31,7 +31,7 @@ import torch
 
 from trainwise import distributed
 from trainwise import schedules as sched_lib
-from trainwise.baselines import constant_loss
+from trainwise.baselines import TargetSample, constant_loss
 from trainwise.batches import batch_size, forward, model_device, split_batch, to_device
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
@@ -203,7 +203,9 @@ def fit(
     Losses are expected to be means over the batch (``reduction="mean"``); NaN/Inf losses never reach the
     weights. With ``accumulation_steps=n`` each update averages ``n`` micro-batches. After the first validation
     pass ``history.extras["constant_loss"]`` is the validation loss of the best constant prediction (the class
-    prior, the mean target: :func:`trainwise.baselines.constant_loss`), the doctor's yardstick for a poor fit.
+    prior, the mean target: :func:`trainwise.baselines.constant_loss`), the doctor's yardstick for a poor fit;
+    ``history.extras["constant_loss_train"]`` is the same on the first 10,000 training targets (the yardstick for
+    the training loss, and the one that shows validation targets a constant fits: one class, one value).
 
     >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
     <torch._C.Generator object at ...>
@@ -263,6 +265,7 @@ def fit(
         for cb in callbacks:
             getattr(cb, event)(state)
 
+    targets_seen = TargetSample()  # the training targets' yardstick, fitted once training is over
     emit("on_fit_start")
     try:
         for epoch in range(epochs):
@@ -280,6 +283,7 @@ def fit(
                 with torch.autocast(device_type=device.type, enabled=amp):
                     state.outputs = forward(model, state.inputs)
                     state.loss = loss_fn(state.outputs, state.target)
+                targets_seen.add(state.outputs, state.target)
                 loss_value = float(state.loss.detach())
                 if not distributed.all_finite(loss_value):  # every process stops together (DDP would hang)
                     what = f"non-finite loss ({loss_value})" if not math.isfinite(loss_value) else (
@@ -345,6 +349,9 @@ def fit(
         history.status, history.stop_reason = state.stop_status, state.stop_reason
     else:
         history.status, history.stop_reason = "completed", f"completed {epochs} epochs"
+    train_constant = targets_seen.constant_loss(loss_fn)
+    if train_constant is not None:
+        history.extras["constant_loss_train"] = train_constant
     emit("on_fit_end")
     return history
 
