@@ -41,6 +41,13 @@ KNOWN_MISSES = {
     "wide layer's own updates are 4.8e-4, the head's 2.1e-3; read as underfitting",
     "r12_teacher_batchnorm_depth20_s354": "a 20-layer BatchNorm MLP whose gradients grow ~20x towards the input "
     "(the bound for exploding is 1000x, or gradients 10x the weights); the slow start is read as underfitting",
+    "r13_loop_two_tower_120_rows_s373": "a two-input model memorizing 120 rows: validation flattens at 0.44 (half "
+    "the constant prediction's loss) from epoch ~25 while training reaches ~0, but its lowest value comes by noise "
+    "at epoch 77 of 80, so 'has not improved for a quarter of the run' does not hold; the flat training loss at "
+    "the peak LR is read as a plateau",
+    "r13_fit_label_smoothing_digits_100_s374": "label smoothing on 100 digits: the training loss sits at the "
+    "smoothing's floor (~0.50) and validation flat near 0.85 with a last-epoch rise of 5% — no turn-up beyond its "
+    "noise, no training that halves; read as a plateau",
     "r10_sectors_momentum_flat_s305": "SGD+momentum at a constant LR hovering noisily: the last quarter of the "
     "training curve still made more than 2% of its progress",
 }
@@ -74,7 +81,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == set(range(13))
+    assert {c.held_out for c in CASES} == set(range(14))
 
 
 def test_recall_and_precision_follow_their_definitions():
