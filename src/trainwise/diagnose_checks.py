@@ -557,7 +557,9 @@ def _exploding_gradients(run: Run) -> Verdict | None:
             return Verdict(f"before the first update, the gradients were {typical:.3g}x the norm of the weights they "
                            "update (median over weight matrices)", {"gradient_to_weight_at_start": typical},
                            steps=(0, 0))  # fmt: skip
-        worst = np.nanmax(np.where(np.isfinite(relative), relative, np.nan), axis=0) if np.isfinite(relative).any() else None
+        finite = np.isfinite(relative)
+        steps = finite.any(axis=0)  # measured steps with at least one finite ratio (a diverged step has none)
+        worst = np.nanmax(np.where(finite, relative, np.nan)[:, steps], axis=0) if steps.any() else None
         if worst is not None and np.isfinite(worst).any():
             typical = float(np.nanmedian(worst))
             if typical > RELATIVE_GRADIENT_HIGH:
