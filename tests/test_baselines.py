@@ -1,5 +1,7 @@
 """constant_loss: the loss of the best constant prediction, checked against closed forms computed here."""
 
+import doctest
+import importlib
 import math
 
 import numpy as np
@@ -13,6 +15,10 @@ from trainwise.baselines import TargetSample, constant_loss
 
 def _targets(n=2000, seed=0):
     return torch.from_numpy(np.random.default_rng(seed).normal(3.0, 2.0, n).astype(np.float32))
+
+
+def test_module_doctests_pass():
+    assert doctest.testmod(importlib.import_module("trainwise.baselines")).failed == 0
 
 
 def test_squared_error_gives_the_variance_of_the_targets():
@@ -115,6 +121,10 @@ def test_a_target_sample_keeps_the_first_samples_and_leaves_out_what_one_constan
     prior = torch.tensor([2 / 5, 3 / 5])  # the labels kept: 0, 1, 1, 1, 0
     assert sample.constant_loss(nn.CrossEntropyLoss()) == pytest.approx(float(-(prior * prior.log()).sum()), rel=1e-4)
     assert TargetSample().constant_loss(nn.CrossEntropyLoss()) is None
+    maps = TargetSample(max_values=1000)  # class maps of 10x10 values per sample: 10 samples fill 1000 values
+    for _ in range(3):
+        maps.add(torch.zeros(4, 3, 10, 10), torch.zeros(4, 10, 10, dtype=torch.long))
+    assert maps.count == 10 and maps.values == 1000
     ragged = TargetSample()
     ragged.add(torch.zeros(2, 1), torch.zeros(2, 1))
     ragged.add(torch.zeros(2, 1), torch.zeros(2, 3))  # targets that do not stack

@@ -24,6 +24,7 @@ import torch
 __all__ = ["constant_loss", "TargetSample"]
 
 MAX_SAMPLES = 10_000  # enough to pin a constant's loss to well under 1%; bounds the cost on big validation sets
+MAX_VALUES = 2**22  # target values a TargetSample keeps (32 MB of int64): segmentation maps stop it early
 
 
 def constant_loss(
@@ -92,8 +93,8 @@ def constant_loss(
 
 
 class TargetSample:
-    """The targets of the first ``max_samples`` samples given to :meth:`add` (kept on the CPU) and one output's
-    shape: enough to fit the best constant prediction on the training set once training is over — ``fit`` keeps
+    """The targets of the first ``max_samples`` samples given to :meth:`add` (kept on the CPU, at most
+    ``max_values`` values in all) and one output's shape: enough to fit the best constant prediction on the training set once training is over — ``fit`` keeps
     one, so the doctor can read the first training loss against the training targets, not the validation ones.
 
     >>> sample = TargetSample(max_samples=3)
@@ -102,9 +103,10 @@ class TargetSample:
     (3, 2.6667)
     """
 
-    def __init__(self, max_samples: int = MAX_SAMPLES) -> None:
-        self.max_samples = max_samples
+    def __init__(self, max_samples: int = MAX_SAMPLES, max_values: int = MAX_VALUES) -> None:
+        self.max_samples, self.max_values = max_samples, max_values
         self.count = 0
+        self.values = 0
         self._targets: list[torch.Tensor] = []
         self._template: torch.Tensor | None = None  # one sample's output, for the shape and dtype
 
@@ -116,9 +118,14 @@ class TargetSample:
             self._template = outputs[:1].detach().float().cpu()
         elif outputs.shape[1:] != self._template.shape[1:]:
             return  # outputs of another shape (variable-length sequences): not one constant's task
-        taken = targets[: self.max_samples - self.count].detach().cpu()
+        per_sample = max(1, targets[:1].numel())  # a class map or an image target is many values per sample
+        room = min(self.max_samples - self.count, (self.max_values - self.values) // per_sample)
+        if room <= 0:
+            return
+        taken = targets[:room].detach().cpu()
         self._targets.append(taken)
         self.count += len(taken)
+        self.values += taken.numel()
 
     def constant_loss(self, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> float | None:
         """:func:`constant_loss` on the kept targets; ``None`` with none kept or targets that do not stack."""
