@@ -9,8 +9,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   reached the best constant prediction's — which takes only the output bias — is too low as well;
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large); without classes, a
-  first loss ten times the best constant prediction's (for squared error: outputs spread 3x the targets) is a bad
-  initialization too;
+  first loss ten times the best constant prediction's on the training targets (for squared error: outputs spread
+  3x the targets) is a bad initialization too;
 * ReLUs alive at the first step and over half dead later, under updates of more than 1e-2 of the weights (ten
   times the seeds' target), were knocked dead by the steps: the learning rate is too high (the CS231n notes warn
   that too high a learning rate can leave a large part of a ReLU network dead);
