@@ -125,6 +125,9 @@ def test_a_target_sample_keeps_the_first_samples_and_leaves_out_what_one_constan
     for _ in range(3):
         maps.add(torch.zeros(4, 3, 10, 10), torch.zeros(4, 10, 10, dtype=torch.long))
     assert maps.count == 10 and maps.values == 1000
+    for bad in ({"max_samples": 0}, {"max_values": 2.5}, {"max_samples": True}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be a positive int"):
+            TargetSample(**bad)
     ragged = TargetSample()
     ragged.add(torch.zeros(2, 1), torch.zeros(2, 1))
     ragged.add(torch.zeros(2, 1), torch.zeros(2, 3))  # targets that do not stack

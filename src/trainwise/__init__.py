@@ -36,6 +36,7 @@ _EXPORTS = {
     "check_gradients": "gradcheck",
     "Monitor": "monitor",
     "constant_loss": "baselines",
+    "TargetSample": "baselines",
     "Diagnosis": "diagnose",
     "Finding": "diagnose",
     "EarlyStopping": "early_stopping",

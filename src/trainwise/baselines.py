@@ -104,6 +104,9 @@ class TargetSample:
     """
 
     def __init__(self, max_samples: int = MAX_SAMPLES, max_values: int = MAX_VALUES) -> None:
+        for name, value in (("max_samples", max_samples), ("max_values", max_values)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
         self.max_samples, self.max_values = max_samples, max_values
         self.count = 0
         self.values = 0
