@@ -264,6 +264,9 @@ def test_token_counts_leave_out_floats_bools_padding_and_batches_past_the_cap():
     assert t.batches == 2 and t.count == 6
     assert compare_tokens(TokenCounts(), t) is None and compare_tokens(t, TokenCounts()) is None
     assert first_integer_tensor((torch.ones(2) > 0, torch.rand(2)), {"ids": torch.tensor([1])}).tolist() == [1]
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match="max_batches must be a positive int"):
+            TokenCounts(max_batches=bad)
 
 
 class _Bag(nn.Module):

@@ -94,8 +94,9 @@ def constant_loss(
 
 class TargetSample:
     """The targets of the first ``max_samples`` samples given to :meth:`add` (kept on the CPU, at most
-    ``max_values`` values in all) and one output's shape: enough to fit the best constant prediction on the training set once training is over — ``fit`` keeps
-    one, so the doctor can read the first training loss against the training targets, not the validation ones.
+    ``max_values`` values in all) and one output's shape: enough to fit the best constant prediction on the
+    training set once training is over — ``fit`` keeps one, so the doctor can read the first training loss
+    against the training targets, not the validation ones.
 
     >>> sample = TargetSample(max_samples=3)
     >>> sample.add(torch.zeros(2, 1), torch.tensor([[1.0], [3.0]])); sample.add(torch.zeros(2, 1), torch.tensor([[5.0], [9.0]]))

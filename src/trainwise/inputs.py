@@ -276,6 +276,8 @@ class TokenCounts:
     """
 
     def __init__(self, max_batches: int = 64) -> None:
+        if isinstance(max_batches, bool) or not isinstance(max_batches, int) or max_batches < 1:
+            raise ValueError(f"max_batches must be a positive int, got max_batches={max_batches!r}")
         self.max_batches = max_batches
         self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # (ids, counts) per batch, on the CPU
         self.count = 0  # tokens
