@@ -229,14 +229,16 @@ def _zipf_batches(rng, batches, vocab=5000, offset=0, shape=(32, 40)):
     return [torch.from_numpy(rng.choice(vocab, size=shape, p=p) + offset) for _ in range(batches)]
 
 
+def _counted(batches) -> TokenCounts:
+    counts = TokenCounts()
+    for b in batches:
+        counts.add(b)
+    return counts
+
+
 def test_tokens_from_the_same_vocabulary_are_no_newer_than_a_training_batch_is_to_the_others():
     rng = np.random.default_rng(0)
-    train, val = TokenCounts(), TokenCounts()
-    for b in _zipf_batches(rng, 10):
-        train.add(b)
-    for b in _zipf_batches(rng, 4):
-        val.add(b)
-    r = compare_tokens(train, val)
+    r = compare_tokens(_counted(_zipf_batches(rng, 10)), _counted(_zipf_batches(rng, 4)))
     assert r["train_batches"] == 10 and r["val_tokens"] == 4 * 32 * 40
     assert 0.02 < r["train_unseen"] < 0.2  # rare words: new in every batch, measured
     assert abs(r["val_unseen"] - r["train_unseen"]) < 5 * r["unseen_noise"] < 0.05
@@ -244,13 +246,10 @@ def test_tokens_from_the_same_vocabulary_are_no_newer_than_a_training_batch_is_t
 
 def test_tokens_of_another_vocabulary_are_counted_as_unseen():
     rng = np.random.default_rng(1)
-    train, val = TokenCounts(), TokenCounts()
-    for b in _zipf_batches(rng, 10):
-        train.add(b)
-    for b in _zipf_batches(rng, 4):
+    train, val = _counted(_zipf_batches(rng, 10)), _zipf_batches(rng, 4)
+    for b in val:
         b[:, ::4] += 10_000  # every fourth word from a vocabulary training never used
-        val.add(b)
-    r = compare_tokens(train, val)
+    r = compare_tokens(train, _counted(val))
     assert r["val_unseen"] - r["train_unseen"] == pytest.approx(0.25, abs=0.05)
 
 
