@@ -113,9 +113,10 @@ class TargetSample:
         self.values = 0
         self._targets: list[torch.Tensor] = []
         self._template: torch.Tensor | None = None  # one sample's output, for the shape and dtype
+        self._full = False  # no room left: every later call returns at once (fit calls this every step)
 
     def add(self, outputs: Any, targets: Any) -> None:
-        if (self.count >= self.max_samples or not isinstance(outputs, torch.Tensor) or not isinstance(targets, torch.Tensor)
+        if (self._full or not isinstance(outputs, torch.Tensor) or not isinstance(targets, torch.Tensor)
                 or outputs.ndim == 0 or len(outputs) != len(targets) or not outputs.is_floating_point()):  # fmt: skip
             return
         if self._template is None:
@@ -124,12 +125,12 @@ class TargetSample:
             return  # outputs of another shape (variable-length sequences): not one constant's task
         per_sample = max(1, targets[:1].numel())  # a class map or an image target is many values per sample
         room = min(self.max_samples - self.count, (self.max_values - self.values) // per_sample)
-        if room <= 0:
-            return
-        taken = targets[:room].detach().cpu()
-        self._targets.append(taken)
-        self.count += len(taken)
-        self.values += taken.numel()
+        if room > 0:
+            taken = targets[:room].detach().cpu()
+            self._targets.append(taken)
+            self.count += len(taken)
+            self.values += taken.numel()
+        self._full = room <= len(targets)  # this batch filled it (or nothing more of this size fits)
 
     def constant_loss(self, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> float | None:
         """:func:`constant_loss` on the kept targets; ``None`` with none kept or targets that do not stack."""

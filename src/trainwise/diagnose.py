@@ -460,6 +460,17 @@ class Run:
         values = np.array([[_num(v) for v in table["by_name"][n][field_name]] for n in names], dtype=float)
         return steps, names, values
 
+    @cached_property
+    def weight_growth(self) -> float | None:
+        """Median over weight matrices of the norm at the last measured step over the norm at the first."""
+        table = self.weights("norm")
+        if table is None:
+            return None
+        values = table[2][:, np.isfinite(table[2]).all(axis=0)]
+        if values.shape[1] < 2 or not (values[:, 0] > 0).all():
+            return None
+        return float(np.median(values[:, -1] / values[:, 0]))
+
     def update_ratio(self) -> float | None:
         """Median over measured steps at the peak LR (step 0 excluded) of the median weight update ratio
         ``||w_after - w_before|| / ||w_before||``; ``None`` without instruments."""

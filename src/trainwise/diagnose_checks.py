@@ -147,7 +147,7 @@ def _lr_too_high(run: Run) -> Verdict | None:
         best = int(np.argmin(levels))
         rise, gained = levels[-1] - levels[best], start - levels[best]
         noise = 3 * math.hypot(level_errors[-1], level_errors[best])
-        shrinking = (_weight_growth(run) or 1.0) < WEIGHT_SHRINK  # the loss rises as weight decay pulls them in
+        shrinking = (run.weight_growth or 1.0) < WEIGHT_SHRINK  # the loss rises as weight decay pulls them in
         if best < len(levels) - 2 and gained > 0 and rise > CLIMB_BACK * gained and rise > noise and not shrinking:
             return Verdict(
                 f"the training loss climbed back from {levels[best]:.3g} to {levels[-1]:.3g}, giving back "
@@ -166,7 +166,7 @@ def _lr_too_high(run: Run) -> Verdict | None:
     if ratio is not None and ratio > UPDATE_RATIO_HIGH:
         return Verdict(f"each step changes the weights by {ratio:.2g} of their norm (the seeds' target is ~1e-3)",
                        {"update_ratio": ratio})  # fmt: skip
-    growth = _weight_growth(run)
+    growth = run.weight_growth
     if growth is not None and growth > WEIGHT_GROWTH and ratio is not None and ratio > UPDATE_RATIO_KILLING:
         return Verdict(
             f"the weights grew {growth:.3g}x over the run (median over weight matrices) under steps of {ratio:.2g} "
@@ -376,7 +376,7 @@ def _underfitting(run: Run) -> Verdict | None:
     evidence[key] = reference
     fraction = float(val[-1] / reference)
     if fraction > POOR_FRACTION:
-        growth = _weight_growth(run)
+        growth = run.weight_growth
         shrank = (f"; the weights shrank {1 / growth:.2g}x over the run — regularization pulls them in harder than "
                   "the data holds them out") if growth is not None and growth < WEIGHT_SHRINK else ""  # fmt: skip
         return Verdict(
@@ -634,14 +634,14 @@ def _bad_initialization(run: Run) -> Verdict | None:
     starts that much too large, whatever its initialization)."""
     first = run.losses[0] if run.steps else math.nan
     early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
+    constant = run.train_constant or run.constant  # the first loss is a training loss: the training targets'
     if run.num_classes and np.isfinite(first):
         chance = math.log(run.num_classes)
         if first > INITIAL_LOSS_FACTOR * chance and early > INITIAL_LOSS_FACTOR * chance:
             return Verdict(f"the first loss is {first:.3g}, {first / chance:.1f}x ln({run.num_classes}) = {chance:.3g} "
                            "that a fresh classifier should give", {"first_loss": float(first), "ln_classes": chance},
                            steps=(0, 0))  # fmt: skip
-    elif (run.train_constant or run.constant) is not None and np.isfinite(first):
-        constant = run.train_constant or run.constant  # the first loss is a training loss: the training targets'
+    elif constant is not None and np.isfinite(first):
         reference = INITIAL_LOSS_FACTOR_CONSTANT * constant
         if first > reference and early > reference:
             return Verdict(f"the first loss is {first:.3g}, {first / constant:.3g}x the loss of predicting a constant "
@@ -791,17 +791,6 @@ def _first_weight_layer_input(run: Run) -> tuple[str, float] | None:
         if any(n.startswith(f"{name}.") for n in roles):
             return None  # a normalization (or embedding) comes first
     return None
-
-
-def _weight_growth(run: Run) -> float | None:
-    """Median over weight matrices of the norm at the last measured step over the norm at the first."""
-    table = run.weights("norm")
-    if table is None:
-        return None
-    values = table[2][:, np.isfinite(table[2]).all(axis=0)]
-    if values.shape[1] < 2 or not (values[:, 0] > 0).all():
-        return None
-    return float(np.median(values[:, -1] / values[:, 0]))
 
 
 def _units_killed(run: Run) -> tuple[str, float, float, int] | None:
