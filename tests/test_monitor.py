@@ -330,6 +330,25 @@ def test_your_own_loop_records_what_fit_records():
     assert h_own.status == "completed"
 
 
+def test_measured_steps_write_their_copies_into_the_last_measured_steps_buffers():
+    torch.manual_seed(0)
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x, y = torch.randn(16, 4), torch.randn(16)
+    seen = []
+    with Monitor(model, opt, every=1) as monitor:
+        for _ in range(3):
+            opt.zero_grad()
+            loss = _mse(model(x), y)
+            loss.backward()
+            monitor.before_step()
+            seen.append(monitor._snapshot + monitor._previous_grads)  # held here, so no copy could reuse them
+            opt.step()
+            monitor.after_step(loss)
+    assert all(a is b is c for a, b, c in zip(*seen))  # the first step allocates; later ones write into its copies
+    assert monitor._spares == {} and monitor._snapshot is None  # close() lets them go
+
+
 def test_gradient_agreement_is_the_cosine_of_consecutive_gradients():
     spy = _Spy()
     h = fit(_model(), _mse, _loader(), epochs=2, lr=0.01, callbacks=[Monitor(every=4), spy], seed=0)

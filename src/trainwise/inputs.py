@@ -101,9 +101,13 @@ class InputMoments(_Samples):
             return
         stride = math.ceil(flat.shape[1] / MAX_FEATURES)
         values = flat[:, ::stride].double()
-        finite = torch.isfinite(values)
-        values = torch.where(finite, values, 0.0)
-        total, squares, counted = values.sum(0), (values * values).sum(0), finite.sum(0, dtype=torch.float64)
+        total = values.sum(0)
+        if bool(torch.isfinite(total).all()):  # no NaN or Inf reached a column's sum: every value is finite
+            squares, counted = (values * values).sum(0), torch.full_like(total, values.shape[0])
+        else:
+            finite = torch.isfinite(values)
+            values = torch.where(finite, values, 0.0)
+            total, squares, counted = values.sum(0), (values * values).sum(0), finite.sum(0, dtype=torch.float64)
         if self._sum is None:
             self._sum, self._squares, self._finite = total, squares, counted
         else:
