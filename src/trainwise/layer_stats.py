@@ -8,7 +8,7 @@ only, since it runs inside forward, and the fixed-bin histograms of outputs and 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -26,6 +26,8 @@ __all__ = [
     "hooked_modules",
     "first_tensor",
     "output_stats",
+    "reduce_output",
+    "Reduced",
     "edges",
     "histogram",
     "gradient_histogram",
@@ -83,17 +85,61 @@ def first_tensor(obj: Any) -> torch.Tensor | None:
 
 def output_stats(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> tuple[np.ndarray, int]:
     """The :data:`STAT_FIELDS` of output ``y`` (and input ``x`` of a layer) as float64 values, and the number of
-    values each unit produced (samples times positions). Reductions only, no copies: this runs inside forward.
+    values each unit produced (samples times positions): :func:`reduce_output` then :meth:`Reduced.stats`."""
+    reduced = reduce_output(y, kind, x)
+    return reduced.stats(), reduced.per_unit
 
-    Each small torch call costs ~10 us of dispatch on CPU whatever its size, so the tensors are read with a
-    handful of per-unit reductions and one transfer, and the scalars are finished in numpy. The overall variance is put together exactly from the
-    per-unit ones: the mean of the units' variances plus the variance of their means (equal counts per unit)."""
+
+class Reduced(NamedTuple):
+    """What :func:`reduce_output` read from one output, still on its device; :meth:`stats` finishes it."""
+
+    values: torch.Tensor | None  # per-unit variances and means, then the kind's extras, then the input's variances
+    kind: str
+    numel: int
+    units: int
+    per_unit: int  # values each unit produced (samples times positions); 0 for an empty output
+    by_unit: bool  # more than one unit: the output has a batch dimension
+    x_per_unit: int  # the same for the layer's input; 0 without one, 1 for an input without a batch dimension
+
+    def stats(self) -> np.ndarray:
+        """The :data:`STAT_FIELDS` (one transfer from the device, the scalars finished in numpy). The overall
+        variance is put together exactly from the per-unit ones: the mean of the units' variances plus the
+        variance of their means (each unit has the same count)."""
+        if self.values is None:
+            return np.full(len(STAT_FIELDS), math.nan)
+        numel, units, per_unit = self.numel, self.units, self.per_unit
+        values = self.values.cpu().numpy()
+        var_u, mean_u, rest = values[:units], values[units : 2 * units], values[2 * units :]
+        mean = _average(mean_u)
+        with np.errstate(invalid="ignore", over="ignore"):  # a non-finite output is flagged below, not warned about
+            population_var = _average(var_u) + _average(np.square(mean_u - mean))
+        std = math.sqrt(max(population_var, 0.0) * numel / (numel - 1)) if numel > 1 else math.nan
+        unit_std = math.sqrt(_average(var_u) * per_unit / (per_unit - 1)) if self.by_unit and per_unit > 1 else math.nan
+        zero_frac = dead_frac = saturated = in_unit_std = math.nan
+        if self.kind in _DEAD_KINDS:
+            # ReLU outputs are >= 0: a unit is dead on this batch when its largest output is 0
+            dead_frac = _average(rest[:units] == 0) if self.by_unit else math.nan
+            zero_frac = float(rest[units]) / numel
+            rest = rest[units + 1 :]
+        if self.kind in ("tanh", "sigmoid"):
+            saturated, rest = float(rest[0]) / numel, rest[1:]
+        if self.x_per_unit > 1:
+            in_unit_std = math.sqrt(_average(rest) * self.x_per_unit / (self.x_per_unit - 1))
+        nonfinite = 0.0 if math.isfinite(mean) else 1.0  # NaN and Inf reach the mean: one flag, no extra pass
+        return np.array([mean, std, unit_std, in_unit_std, zero_frac, dead_frac, saturated, nonfinite])
+
+
+def reduce_output(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> Reduced:
+    """Read output ``y`` of a module of family ``kind`` (and the input ``x`` of a layer) into a few per-unit
+    values, on their device. Reductions only, no copies and no transfer: this runs inside forward.
+
+    Each small torch call costs ~10 us of dispatch on CPU whatever its size, so this is a handful of per-unit
+    reductions concatenated into one tensor; the scalars are finished later, by :meth:`Reduced.stats`."""
     numel = y.numel()
     if numel == 0:
-        return np.full(len(STAT_FIELDS), math.nan), 0
+        return Reduced(None, kind, 0, 0, 0, False, 0)
     y = y.detach().float()
     dims, units = _unit_dims(y)
-    per_unit = numel // max(units, 1)
     parts = [*_unit_moments(y, dims)]
     if kind in _DEAD_KINDS:  # (count_nonzero is 5x slower than summing a comparison)
         parts += [y.amax(dim=dims), (y == 0).sum()]
@@ -101,31 +147,13 @@ def output_stats(y: torch.Tensor, kind: str, x: torch.Tensor | None) -> tuple[np
         parts.append((y.abs() > SATURATION).sum())
     elif kind == "sigmoid":
         parts.append(((y - 0.5).abs() > SATURATION - 0.5).sum())
-    has_input = x is not None and x.is_floating_point() and x.numel() > 0
-    if has_input:
+    x_per_unit = 0
+    if x is not None and x.is_floating_point() and x.numel() > 0:
         x_dims, x_units = _unit_dims(x)
         parts.append(_unit_moments(x.detach().float(), x_dims)[0])
-    values = torch.cat([p.reshape(-1).double() for p in parts]).cpu().numpy()
-    var_u, mean_u, rest = values[:units], values[units : 2 * units], values[2 * units :]
-    mean = _average(mean_u)
-    with np.errstate(invalid="ignore", over="ignore"):  # a non-finite output is flagged below, not warned about
-        population_var = _average(var_u) + _average(np.square(mean_u - mean))
-    std = math.sqrt(max(population_var, 0.0) * numel / (numel - 1)) if numel > 1 else math.nan
-    unit_std = math.sqrt(_average(var_u) * per_unit / (per_unit - 1)) if dims and per_unit > 1 else math.nan
-    zero_frac = dead_frac = saturated = in_unit_std = math.nan
-    if kind in _DEAD_KINDS:
-        # ReLU outputs are >= 0: a unit is dead on this batch when its largest output is 0
-        dead_frac = _average(rest[:units] == 0) if dims else math.nan
-        zero_frac = float(rest[units]) / numel
-        rest = rest[units + 1 :]
-    if kind in ("tanh", "sigmoid"):
-        saturated, rest = float(rest[0]) / numel, rest[1:]
-    if has_input:
-        x_per_unit = x.numel() // max(x_units, 1)
-        if x_dims and x_per_unit > 1:
-            in_unit_std = math.sqrt(_average(rest) * x_per_unit / (x_per_unit - 1))
-    nonfinite = 0.0 if math.isfinite(mean) else 1.0  # NaN and Inf reach the mean: one flag, no extra pass
-    return np.array([mean, std, unit_std, in_unit_std, zero_frac, dead_frac, saturated, nonfinite]), per_unit
+        x_per_unit = x.numel() // max(x_units, 1) if x_dims else 1
+    values = torch.cat([p.reshape(-1).double() for p in parts])
+    return Reduced(values, kind, numel, units, numel // max(units, 1), bool(dims), x_per_unit)
 
 
 def _average(values: np.ndarray) -> float:

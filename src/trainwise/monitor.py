@@ -77,7 +77,8 @@ from trainwise.layer_stats import (
     gradient_histogram,
     histogram,
     hooked_modules,
-    output_stats,
+    Reduced,
+    reduce_output,
 )
 from trainwise.restore import borrowed
 from trainwise.training import Callback, TrainState, _applied_hparams
@@ -170,7 +171,7 @@ class Monitor(Callback):
         self._step = 0
         self._epoch_first_step = 0
         self._handles: list[Any] = []
-        self._captured: dict[str, tuple[torch.Tensor, int, Any, int | None]] = {}
+        self._captured: dict[str, tuple[Reduced, Any, int | None]] = {}  # name -> (reduction, histogram, batch)
         self._snapshot: list[torch.Tensor] | None = None
         self._measured_grads: list[float] = []
         self._previous_grads: list[torch.Tensor | None] | None = None
@@ -507,9 +508,9 @@ class Monitor(Callback):
             x = first_tensor(inputs) if kind == "layer" else None
             # Out of the activation-call mode: its Python dispatch would double these calls' cost.
             with torch.no_grad(), torch._C.DisableTorchFunction():
-                stats, positions = output_stats(y, kind, x)
+                reduced = reduce_output(y, kind, x)
                 counts = histogram(y, kind) if with_counts else None
-            self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+            self._captured[name] = (reduced, counts, int(y.shape[0]) if y.dim() >= 2 else None)
             self._seconds += time.perf_counter() - started
 
         return hook
@@ -520,9 +521,9 @@ class Monitor(Callback):
                 return
             started = time.perf_counter()
             with torch.no_grad():
-                stats, positions = output_stats(y, kind, None)
+                reduced = reduce_output(y, kind, None)
                 counts = histogram(y, kind) if with_counts else None
-            self._captured[name] = (stats, positions, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+            self._captured[name] = (reduced, counts, int(y.shape[0]) if y.dim() >= 2 else None)
             self._call_kinds[name] = kind
             self._seconds += time.perf_counter() - started
 
@@ -547,21 +548,22 @@ class Monitor(Callback):
             self._add_call_entries()
         table = self._record["modules"]
         self._record["activation_steps"].append(step)
+        stats = {name: captured[0].stats().tolist() for name, captured in self._captured.items()}
         for name, entry in table.items():
             captured = self._captured.get(name)
-            values = captured[0].tolist() if captured is not None else [math.nan] * len(STAT_FIELDS)
+            values = stats[name] if captured is not None else [math.nan] * len(STAT_FIELDS)
             for field, value in zip(STAT_FIELDS, values):
                 entry[field].append(value)
-            entry["positions"].append(captured[1] if captured is not None else 0)
-        first_bad = next((n for n in self._captured if self._captured[n][0][-1] > 0), None)
+            entry["positions"].append(captured[0].per_unit if captured is not None else 0)
+        first_bad = next((n for n in self._captured if stats[n][-1] > 0), None)
         if first_bad is not None:
             self._note_nonfinite(step, "activation", first_bad, f"the output of module {first_bad!r} is non-finite")
-        if any(c[2] is not None for c in self._captured.values()):
+        if any(c[1] is not None for c in self._captured.values()):
             hist = self._record["histograms"]
             hist["activation_steps"].append(step)
             for name in table:
                 captured = self._captured.get(name)
-                hist["activations"][name].append(captured[2] if captured is not None else None)
+                hist["activations"][name].append(captured[1] if captured is not None else None)
         self._captured = {}
 
     def _store_gradient_histograms(self, step: int, grads: list[torch.Tensor | None]) -> None:
@@ -636,9 +638,9 @@ class Monitor(Callback):
 
     def _samples_from_hooks(self) -> int | None:
         # In your own loop nobody tells the monitor the batch size: read it off the first hooked output.
-        for stats in self._captured.values():
-            if stats[3] is not None:
-                return stats[3]
+        for _, _, batch in self._captured.values():
+            if batch is not None:
+                return batch
         return None
 
     def _note_nonfinite_gradient(self, step: int, norms: list[float], present: list[torch.Tensor]) -> None:
