@@ -5,7 +5,8 @@ and returns a :class:`~trainwise.diagnose.Verdict` (or ``None``: nothing to say)
 The thresholds come from the seeds' rules of thumb and from scale-free statistics, never from a particular run:
 
 * update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002): a decade below at the peak learning rate is too low, two
-  decades above (a tenth of the weights per step) too high; under 1e-3 while a still-falling loss has not yet
+  decades above (a tenth of the weights per step) too high — half that when the model also ends poor (below), a
+  second, independent sign; under 1e-3 while a still-falling loss has not yet
   reached the best constant prediction's — which takes only the output bias — is too low as well;
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large); without classes, a
@@ -21,18 +22,20 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
   empirical model of large-batch training"), so 0.2 means a batch under a quarter of the noise scale. Either sign
   alone misleads — losses near zero jitter at any batch size, and overshooting steps decorrelate gradients — except
-  for steps of one or two samples, where either is enough: they have a plain cause there;
+  for steps of one or two samples, where either is enough: they have a plain cause there, reported beside a learning
+  rate found too high as well;
 * validation turning up (the epochs after its best, up to three, 10% and three noise widths above it) while training
   improves, or not improving while training halves, is overfitting (seeds 002, 004). Validation below half the
   training loss (on three epochs in four of the second half), above twice the first epoch's training loss (which
   scores each batch before training on it, so it measures unseen data of the training distribution), or ending
   above twice the untrained model's loss while training halves (worse than not training: the inputs are unlike
-  the training ones — unless validation beat that loss first on inputs found alike, overfitting's shape), or —
+  the training ones — unless validation beat that loss first on inputs found alike, overfitting's shape, or the
+  model started ten times above that loss, which then measures nothing it could have scored untrained), or —
   once the LR is annealed, since at a high LR the weights themselves jitter — jumping three times more than
   training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
-  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Training and validation within 10% of
-  each other are close; above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
+  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Validation at most 10% above training
+  is close to it (below it too: dropout and augmentation raise the training loss); above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
   the targets' variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
   of it for a model whose structure caps it (a single linear layer, a hidden layer of one or two units), a second
   sign of too little capacity that half alone cannot wait for, since a healthy model on a noisy task ends near half;
@@ -74,6 +77,7 @@ UPDATE_RATIO_TARGET = 1e-3
 UPDATE_RATIO_LOW = UPDATE_RATIO_TARGET / 10
 UPDATE_RATIO_HIGH = UPDATE_RATIO_TARGET * 100
 UPDATE_RATIO_KILLING = UPDATE_RATIO_TARGET * 10
+UPDATE_RATIO_POOR_FIT = UPDATE_RATIO_TARGET * 50  # with a poor fit as the second sign (half of the bound alone)
 WEIGHT_GROWTH = 10.0  # weights that end an order of magnitude larger than they started
 WEIGHT_SHRINK = 0.5  # weights that end at half their starting norm or less
 CLIMB_BACK = 0.2
@@ -118,8 +122,9 @@ UNSEEN_IDS = 0.05  # one validation token in 20 an id training never showed, bey
 def _lr_too_high(run: Run) -> Verdict | None:
     """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back
     (unless the weights shrank to half their norm: weight decay too strong makes the loss rise too, and that is
-    underfitting's) or ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm, or ReLU units that
-    were alive at the start knocked dead under steps over 10x the seeds' 1e-3 of the weights."""
+    underfitting's) or ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm
+    (by a twentieth when the model also ends poor: validation above half of what learning nothing scores), or ReLU
+    units that were alive at the start knocked dead under steps over 10x the seeds' 1e-3 of the weights."""
     bad = run.first_nonfinite_step
     if bad is not None or run.history.status == "diverged":
         step = bad if bad is not None else run.steps
@@ -166,6 +171,14 @@ def _lr_too_high(run: Run) -> Verdict | None:
     if ratio is not None and ratio > UPDATE_RATIO_HIGH:
         return Verdict(f"each step changes the weights by {ratio:.2g} of their norm (the seeds' target is ~1e-3)",
                        {"update_ratio": ratio})  # fmt: skip
+    poor = _poor_fraction(run)
+    if ratio is not None and ratio > UPDATE_RATIO_POOR_FIT and poor is not None and poor > POOR_FRACTION:
+        return Verdict(
+            f"each step changes the weights by {ratio:.2g} of their norm (50x the seeds' ~1e-3) and the model ends "
+            f"poor: its validation loss is {poor:.0%} of what a model that learned nothing scores — steps this large "
+            "jump over the minima a smaller LR settles into",
+            {"update_ratio": ratio, "fraction_of_reference": poor},
+        )
     growth = run.weight_growth
     if growth is not None and growth > WEIGHT_GROWTH and ratio is not None and ratio > UPDATE_RATIO_KILLING:
         return Verdict(
@@ -254,8 +267,9 @@ def _lr_too_low(run: Run) -> Verdict | None:
 )
 def _batch_too_small(run: Run) -> Verdict | None:
     """Steps of one or two samples showing either sign of sampling noise — a loss that jitters by half its level,
-    or consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast; at any batch
-    size, both signs together. Without instruments: jitter as large as the loss itself."""
+    or consecutive gradients that barely agree (cosine < 0.2) while the loss is still falling fast (reported even
+    beside ``lr_too_high``); at any batch size, both signs together. Without instruments: jitter as large as the
+    loss itself."""
     jitter = _jitter(run)
     noisy_loss = jitter is not None and jitter >= JITTER_NOISY
     agreement = _early_agreement(run)
@@ -268,12 +282,12 @@ def _batch_too_small(run: Run) -> Verdict | None:
         evidence["batch_size"] = batch
     if batch is not None and batch <= 2 and (noisy_loss or noisy_grads):
         # Each sign alone misleads at larger batches (fitted samples make any batch's loss jitter; overshooting
-        # steps decorrelate gradients), but with one or two samples per step they have a plain cause — and a
-        # learning rate too high, the other cause, is reported instead when found (it explains this finding).
+        # steps decorrelate gradients), but with one or two samples per step they have a plain cause, a fact of
+        # the set-up: it stands even when the LR is found too high as well (either cure calms the steps).
         signs = [f"its loss jitters by {jitter:.2f} of its level"] if noisy_loss else []
         signs += [f"consecutive gradients agree with median cosine {agreement[0]:.2f}"] if noisy_grads else []
         return Verdict(f"each step averages {batch} sample{'s' if batch > 1 else ''}: {' and '.join(signs)}; every "
-                       "update follows one or two samples", evidence)  # fmt: skip
+                       "update follows one or two samples", evidence, explainable=False)  # fmt: skip
     if agreement is not None:
         if not (noisy_loss and noisy_grads):
             return None
@@ -347,7 +361,8 @@ def _overfitting(run: Run) -> Verdict | None:
                   "unrepresentative_validation"),  # fmt: skip
 )
 def _underfitting(run: Run) -> Verdict | None:
-    """The loss was still falling at the end; or training and validation agree and are both poor: above half of
+    """The loss was still falling at the end; or training and validation agree (validation at most 10% above
+    training; below it is agreement too — dropout or augmentation raise the training loss) and are both poor: above half of
     the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
     recorded — or above a fifth of it for a model whose structure caps what it can fit (one linear layer, or a
     hidden layer of one or two units). The model is then at its capacity.
@@ -367,7 +382,7 @@ def _underfitting(run: Run) -> Verdict | None:
     if not len(val) or not np.isfinite([train[-1], val[-1]]).all() or min(train[-1], val[-1]) <= 0:
         return None
     gap = abs(val[-1] - train[-1]) / train[-1]
-    if gap > CLOSE_GAP:
+    if val[-1] > (1 + CLOSE_GAP) * train[-1]:  # (validation below training: dropout or noise in the training loss)
         return None
     evidence = {"final_train_loss": float(train[-1]), "final_val_loss": float(val[-1]), "gap": gap}
     if run.untrained is None:
@@ -410,7 +425,7 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     first epoch's training loss (progressive validation: each batch scored before training on it); validation loss
     far below training (under half, on three epochs in four of the second half); ending above twice the untrained
     loss while training halved (worse than not training at all — unless validation beat that loss first on inputs
-    found alike: overfitting's shape); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
+    found alike: overfitting's shape; or the model started ten times above that loss); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
     if run.degenerate_targets:
         value = run.history.extras["constant_loss"]
@@ -479,8 +494,11 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     # the validation set. And a validation loss that beat it too, then rose past it, on inputs the comparison
     # above found alike, learned something that carried over before memorizing: overfitting's shape, not this)
     overfitting_shape = inputs is not None and float(np.min(val)) < untrained
+    # (and a model that started ten times above that reference — a bad initialization — is not measured by it: it
+    # learned nothing at its own start, far worse, and its validation loss is still paying for that start)
+    started_far_above = run.start > INITIAL_LOSS_FACTOR_CONSTANT * untrained
     if (train[-1] < 0.5 * train[0] and math.isfinite(untrained) and 0 < train[-1] < untrained
-            and val[-1] > 2 * untrained and not overfitting_shape):  # fmt: skip
+            and val[-1] > 2 * untrained and not overfitting_shape and not started_far_above):  # fmt: skip
         return Verdict(
             f"validation loss ends at {val[-1]:.3g}, {val[-1] / untrained:.1f}x the loss of a model that learned "
             f"nothing ({untrained:.3g}), while training loss fell from {train[0]:.3g} to {train[-1]:.3g}",
@@ -709,6 +727,14 @@ def _plateau(run: Run) -> Verdict | None:
 
 # -- shared measurements ---------------------------------------------------------------------------------------
 _ACTIVATION_FAMILIES = ("relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sigmoid")
+
+
+def _poor_fraction(run: Run) -> float | None:
+    """The final validation loss as a fraction of what a model that learned nothing scores (the best constant
+    prediction, else ln(C)); ``None`` when either is unknown."""
+    if run.untrained is None or not len(run.val) or not np.isfinite(run.val[-1]) or run.untrained[0] <= 0:
+        return None
+    return float(run.val[-1] / run.untrained[0])
 
 
 def _progress(curve: tuple[np.ndarray, str] | None) -> dict[str, Any] | None:
