@@ -33,9 +33,6 @@ KNOWN_MISSES = {
     "half-of-constant bound for 'poor' cannot know a task's noise floor",
     "r10_relu_rnn_recurrent_x2_s299": "a ReLU RNN with recurrent weights scaled 2.8x: the loss stalls at once, read "
     "as a plateau; its gradients never reach 10x the weights at the start nor spike 100x",
-    "r11_attention_adam_lr005_s314": "a self-attention classifier under Adam at 0.05: stuck at the constant "
-    "prediction's loss under steps of 0.075 of the weights per step, under the 0.1 bound for steps too large; its "
-    "activations grow 10-150x but its weights only 3x (the bound is 10x), so the stall reads as underfitting",
     "r12_digits_wide_adagrad_1e4_s343": "Adagrad at 1e-4 on a 1024-wide layer: the loss falls in a straight line "
     "by 9.9% over the run (the bound for a slow decline is 10%) under updates of 1.04e-3 (the bound is 1e-3): the "
     "wide layer's own updates are 4.8e-4, the head's 2.1e-3; read as underfitting",
@@ -50,6 +47,17 @@ KNOWN_MISSES = {
     "noise, no training that halves; read as a plateau",
     "r10_sectors_momentum_flat_s305": "SGD+momentum at a constant LR hovering noisily: the last quarter of the "
     "training curve still made more than 2% of its progress",
+    "r14_loop_tokens_embeddingbag_sgd_batch1_s399": "one token sequence per step on a two-class task: the step "
+    "loss jitters 0.32 of its level (the bound is 0.5) and consecutive gradients agree or oppose by the class of "
+    "the sample (cosines +-0.8, median 0.76): no sign of noise the checks read; both losses end poor (82% and 93% "
+    "of the constant prediction's), reported as underfitting (acceptable)",
+    "r14_linnerud_wide_adam_100_epochs_s400": "a wide net on linnerud's 14 training rows: validation rises from its "
+    "first epoch to 7.5x the constant prediction's loss while training falls to 0.03 — overfitting from the start, "
+    "but read as validation worse than learning nothing (unrepresentative_validation, which explains it away); "
+    "five validation rows are too few to compare the inputs, which is what tells the two apart",
+    "r14_mpg_resnet_param_groups_s417": "a healthy residual MLP at a constant LR whose validation stopped improving "
+    "at epoch 23 of 40: reported as a plateau (a cosine decay ends ~3% lower on average, so the reading is not "
+    "groundless), but its writer labelled the run healthy",
 }
 
 
@@ -81,7 +89,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == set(range(14))
+    assert {c.held_out for c in CASES} == set(range(15))
 
 
 def test_recall_and_precision_follow_their_definitions():
