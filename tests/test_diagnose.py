@@ -170,6 +170,17 @@ def test_a_loss_that_climbs_back_while_the_weights_shrink_is_regularization_not_
         assert "regularization" in d["underfitting"].message
 
 
+def test_weights_that_got_no_gradient_are_left_out_of_the_update_ratio():
+    # a trunk run under torch.no_grad() (zoo s428): its weights get no gradient (recorded as NaN) and never move;
+    # their zero updates are not the learning rate's, so only the head's 2e-3 counts
+    nan = math.nan
+    frozen = _record(weights={"trunk": ([nan] * 10, [3.0] * 10, [0.0] * 10), "head": ([1.0] * 10, [3.0] * 10, [2e-3] * 10)})
+    assert dx.Run(_with(frozen, _history(_decay(200), lrs=[1e-3] * 200))).update_ratio() == pytest.approx(2e-3)
+    # a weight that got a gradient and still barely moved does count
+    slow = _record(weights={"trunk": ([1.0] * 10, [3.0] * 10, [0.0] * 10), "head": ([1.0] * 10, [3.0] * 10, [2e-3] * 10)})
+    assert dx.Run(_with(slow, _history(_decay(200), lrs=[1e-3] * 200))).update_ratio() == pytest.approx(1e-3)
+
+
 def test_a_slow_straight_decline_without_instruments_is_lr_too_low():
     n = 200
     losses = np.linspace(2.30, 2.25, n) * (1 + 0.001 * np.random.default_rng(0).standard_normal(n))
@@ -503,6 +514,24 @@ def test_validation_that_beat_the_constant_before_rising_past_it_is_overfitting_
     else:  # without the inputs compared, the shift reading stands and explains the rise
         assert d.names == ["unrepresentative_validation"]
         assert ("overfitting", "unrepresentative_validation") in {(f.name, by) for f, by in d.suppressed}
+
+
+@pytest.mark.parametrize("auc, found", [(0.5, "overfitting"), (None, "unrepresentative_validation")])
+def test_memorized_noise_on_inputs_found_alike_is_overfitting_though_validation_never_beat_the_constant(auc, found):
+    # training labels shuffled apart from their inputs, a wide net (zoo s424): nothing carries over, so validation
+    # never beats the constant prediction (1.38) and climbs to 4.3 while training memorizes its rows. The inputs
+    # were compared (a classifier on 20+ rows a side) and found alike: the validation set is like the training one,
+    # and a model worse than learning nothing on it has memorized. Without the classifier's verdict (too few rows)
+    # the comparison proves nothing, and worse-than-nothing keeps its reading.
+    train = list(np.geomspace(1.4, 0.024, 40))
+    val = list(np.linspace(1.40, 4.28, 40))
+    h = _history(_decay(400, start=1.4, floor=0.02, rate=0.01), train=train, val=val, num_classes=4)
+    h.extras["constant_loss"] = 1.376
+    h.extras["monitor"] = _record()
+    h.extras["monitor"]["inputs"] = {**_inputs(0.05, 1.0, n_val=300 if auc else 5), "classifier_auc": auc,
+                                     "classifier_auc_noise": None if auc is None else 0.03}  # fmt: skip
+    d = diagnose(h)
+    assert found in d.names and ({"overfitting", "unrepresentative_validation"} - {found}).isdisjoint(d.names)
 
 
 def test_validation_targets_a_constant_fits_are_unrepresentative_and_no_yardstick():

@@ -473,11 +473,16 @@ class Run:
 
     def update_ratio(self) -> float | None:
         """Median over measured steps at the peak LR (step 0 excluded) of the median weight update ratio
-        ``||w_after - w_before|| / ||w_before||``; ``None`` without instruments."""
+        ``||w_after - w_before|| / ||w_before||`` over the weights that got a gradient; ``None`` without
+        instruments."""
         table = self.weights("update_ratio")
         if table is None:
             return None
         steps, _, values = table
+        # a weight that got no gradient (a frozen or detached part of the model) is not being trained: its zero
+        # update says nothing of the learning rate
+        grads = self.weights("grad_norm")[2]
+        values = np.where(np.isnan(grads), np.nan, values)
         keep = np.isin(steps, self.peak_lr_steps) & (steps > 0)
         if not keep.any():
             keep = steps > 0

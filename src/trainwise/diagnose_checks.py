@@ -29,8 +29,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   training loss (on three epochs in four of the second half), above twice the first epoch's training loss (which
   scores each batch before training on it, so it measures unseen data of the training distribution), or ending
   above twice the untrained model's loss while training halves (worse than not training: the inputs are unlike
-  the training ones — unless validation beat that loss first on inputs found alike, overfitting's shape, or the
-  model started ten times above that loss, which then measures nothing it could have scored untrained), or —
+  the training ones — unless the inputs were found alike, by a comparison with rows enough for its classifier or
+  after validation beat that loss first: memorization, overfitting's shape; or the model started ten times above
+  that loss, which then measures nothing it could have scored untrained), or —
   once the LR is annealed, since at a high LR the weights themselves jitter — jumping three times more than
   training from epoch to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
@@ -424,8 +425,9 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     never showed, in 5% more of the validation tokens than sampling leaves unseen; validation loss twice the
     first epoch's training loss (progressive validation: each batch scored before training on it); validation loss
     far below training (under half, on three epochs in four of the second half); ending above twice the untrained
-    loss while training halved (worse than not training at all — unless validation beat that loss first on inputs
-    found alike: overfitting's shape; or the model started ten times above that loss); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
+    loss while training halved (worse than not training at all — unless the inputs were found alike, by a
+    comparison with rows enough for its classifier or after validation beat that loss first: overfitting's shape,
+    memorization; or the model started ten times above that loss); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
     times more than training."""
     if run.degenerate_targets:
         value = run.history.extras["constant_loss"]
@@ -491,9 +493,10 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     # first loss
     untrained = run.untrained[0] if run.untrained is not None else run.start
     # (training must have beaten that reference itself: a model worse than constant everywhere says nothing of
-    # the validation set. And a validation loss that beat it too, then rose past it, on inputs the comparison
-    # above found alike, learned something that carried over before memorizing: overfitting's shape, not this)
-    overfitting_shape = inputs is not None and float(np.min(val)) < untrained
+    # the validation set. And on inputs the comparison above found alike — with rows enough for its classifier,
+    # or after validation beat that reference first, having learned something that carried over — a validation
+    # loss that ends above it is memorization: overfitting's shape, not this)
+    overfitting_shape = inputs is not None and (float(np.min(val)) < untrained or _inputs_compared(inputs))
     # (and a model that started ten times above that reference — a bad initialization — is not measured by it: it
     # learned nothing at its own start, far worse, and its validation loss is still paying for that start)
     started_far_above = run.start > INITIAL_LOSS_FACTOR_CONSTANT * untrained
@@ -727,6 +730,12 @@ def _plateau(run: Run) -> Verdict | None:
 
 # -- shared measurements ---------------------------------------------------------------------------------------
 _ACTIVATION_FAMILIES = ("relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "tanh", "sigmoid")
+
+
+def _inputs_compared(inputs: dict[str, Any]) -> bool:
+    """Whether the input comparison had rows enough on both sides for its classifier (20 or more): inputs it then
+    found alike are alike, and not merely too few to tell."""
+    return inputs.get("classifier_auc") is not None
 
 
 def _poor_fraction(run: Run) -> float | None:
