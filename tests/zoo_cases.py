@@ -4082,3 +4082,304 @@ HELD_OUT_14: list[Case] = [
 ]
 
 CASES += HELD_OUT_14
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Round 15: written blind like rounds 6-14 (the issue's definitions given), after round 14's changes: the bugs
+# people make in their own training loops, every case a hand-written loop with a Monitor used by hand —
+# zero_grad forgotten, reduction="sum", softmax before CrossEntropyLoss, a sigmoid into BCEWithLogitsLoss, labels
+# shuffled apart from their inputs, eval() left on in training, a per-epoch scheduler stepped per batch, a warmup
+# that never ends, a scheduler never stepped, clipping at 1e-3, a trunk under torch.no_grad(), an (N, 1) output
+# broadcast against (N,) targets, validation rows drawn from the training set, a validation loss from one 6-row
+# batch — each labelled with what the recorded numbers show against a control with the bug fixed (each case's
+# ``bug=False`` is its control). Run once, as is.
+#
+# First run: recall 14/18 = 0.78, precision 19/23 = 0.83, 1 of 6 healthy runs flagged (s442, a training loss flat
+# at a constant LR while validation still inches down: read as a plateau). What its misses changed (each with a
+# unit test in tests/test_diagnose.py): weights that got no gradient are left out of the update ratio (s428); on
+# inputs a classifier compared with rows enough and found alike, validation worse than learning nothing is
+# memorization, overfitting (s424). Left as misses: s435, s437, s442 (tests/test_zoo.py says why).
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _bin_accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
+    return float(((out > 0).float() == y).float().mean())
+
+
+def _as_binary(data):
+    (xt, yt), (xv, yv) = data
+    return (xt, yt.astype(np.float32)), (xv, yv.astype(np.float32))
+
+
+def _shuffled_labels(data, seed: int):
+    """The training labels permuted apart from their inputs (a bug in a custom Dataset); validation intact."""
+    (xt, yt), val = data
+    return (xt, yt[np.random.default_rng(seed).permutation(len(yt))]), val
+
+
+def _val_from_train(data, n: int, seed: int):
+    """The validation set drawn from the training rows (the split done after augmentation / on the wrong array)."""
+    (xt, yt), _ = data
+    rows = np.random.default_rng(seed).permutation(len(xt))[:n]
+    return (xt, yt), (xt[rows], yt[rows])
+
+
+def _small(data, n: int):
+    (xt, yt), val = data
+    return (xt[:n], yt[:n]), val
+
+
+class _FrozenTrunk(nn.Module):
+    """A trunk whose forward runs under ``torch.no_grad()`` (meant for a pretrained feature extractor, left in
+    on a freshly initialized one): only the head learns, on random features."""
+
+    def __init__(self, d_in: int, width: int, classes: int, seed: int) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.trunk = nn.Sequential(nn.Linear(d_in, width), nn.ReLU(), nn.Linear(width, 8), nn.ReLU())
+        self.head = nn.Linear(8, classes)
+
+    def forward(self, x):
+        with torch.no_grad():
+            h = self.trunk(x)
+        return self.head(h)
+
+
+def _quiet(loss_fn, message: str):
+    """``loss_fn`` with the warning that starts with ``message`` silenced: a case's bug, not news for the test log."""
+
+    def quiet(*args):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=message)
+            return loss_fn(*args)
+
+    return quiet
+
+
+def _hand(model, data, *, seed: int, epochs: int, make_opt, loss: str = "ce", batch_size: int = 64,
+          classes: int | None = None, zero_grad: bool = True, reduction: str = "mean", softmax_first: bool = False,
+          sigmoid_first: bool = False, eval_in_train: bool = False, make_sched=None, sched_per_batch: bool = False,
+          sched_step: bool = True, clip: float | None = None, unsqueezed_target: bool = False,
+          val_last_batch: int | None = None, accumulate: int = 1):
+    """A hand-written loop with a Monitor used by hand, and switches for the usual mistakes in one."""
+    torch.manual_seed(seed)
+    (xt, yt), (xv, yv) = data
+    train = (torch.as_tensor(xt), torch.as_tensor(yt))
+    xv, yv = torch.as_tensor(xv), torch.as_tensor(yv)
+    if loss == "ce":
+        crit, metric, task = nn.CrossEntropyLoss(reduction=reduction), _class_accuracy, "classification"
+    elif loss == "bce":
+        crit, metric, task = nn.BCEWithLogitsLoss(reduction=reduction), _bin_accuracy, "classification"
+    else:
+        crit, metric, task = nn.MSELoss(reduction=reduction), None, "regression"
+    if unsqueezed_target:  # the bug torch warns about ("Using a target size ... different to the input size")
+        crit = _quiet(crit, "Using a target size")
+
+    def forward(x):
+        out = model(x)
+        if softmax_first:
+            out = torch.softmax(out, 1)
+        if sigmoid_first:
+            out = torch.sigmoid(out)
+        if loss == "mse" and not unsqueezed_target:
+            out = out.squeeze(-1)
+        elif loss == "bce":
+            out = out.squeeze(-1)
+        return out
+
+    opt = make_opt(model.parameters())
+    sched = make_sched(opt) if make_sched is not None else None
+    g = torch.Generator().manual_seed(seed)
+    gv = torch.Generator().manual_seed(seed + 7)
+    with Monitor(model, opt) as monitor:
+        for epoch in range(epochs):
+            model.eval() if eval_in_train else model.train()
+            pending = []
+            for i, (x, y) in enumerate(_batches(train, batch_size, g)):
+                out = forward(x)
+                loss_value = crit(out, y)
+                if zero_grad and i % accumulate == 0:
+                    opt.zero_grad()
+                (loss_value / accumulate).backward()
+                pending.append(float(loss_value.detach()) / (len(y) if reduction == "sum" else 1))
+                if (i + 1) % accumulate:
+                    continue  # accumulating: no optimizer step, nothing for the monitor yet
+                monitor.before_step()
+                if not math.isfinite(pending[-1]):
+                    monitor.after_step(pending[-1])
+                    break
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+                if sched is not None and sched_step and sched_per_batch:
+                    sched.step()
+                monitor.after_step(sum(pending) / len(pending))
+                pending = []
+            if sched is not None and sched_step and not sched_per_batch:
+                sched.step()
+            model.eval()
+            with monitor.validating(), torch.no_grad():
+                out = forward(xv)
+                full = nn.CrossEntropyLoss() if loss == "ce" else nn.BCEWithLogitsLoss() if loss == "bce" else nn.MSELoss()
+                if unsqueezed_target:
+                    full = _quiet(nn.MSELoss(), "Using a target size")
+                if val_last_batch is not None:  # the loss of the last batch of a shuffled loader, not the mean
+                    rows = torch.randperm(len(xv), generator=gv)[-val_last_batch:]
+                    val_loss = float(crit(out[rows], yv[rows]) / (len(rows) if reduction == "sum" else 1))
+                else:
+                    val_loss = float(crit(out, yv) / (len(yv) if reduction == "sum" else 1))
+                vm = metric(out, yv) if metric is not None else None
+            monitor.end_epoch(val_loss=val_loss, val_metric=vm)
+            if epoch == 0:
+                monitor.history.extras["constant_loss"] = constant_loss(full, out, yv)
+            if not math.isfinite(monitor.history.losses[-1]):
+                break
+        history = monitor.history
+    history.config.update(task=task, num_classes=classes if loss == "ce" else (2 if loss == "bce" else None))
+    return history
+
+
+def _case15(name, desc, expected, train, acceptable=()):
+    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=15)
+
+
+_D = lambda s: _digits(s)
+_T = lambda s: _teacher(seed=s)
+
+
+def _steplr(every, gamma):
+    return lambda opt: torch.optim.lr_scheduler.StepLR(opt, every, gamma)
+
+
+def _never_ending_warmup(steps):
+    return lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / steps))
+
+
+# Each entry: name, description, expected, acceptable, train(bug=True), so a control is the same call with bug=False.
+def _specs():
+    return [
+        ("r15_loop_digits_momentum_no_zero_grad_s420",
+         "Hand loop on the digits MLP, SGD momentum 0.9 at lr 0.02, optimizer.zero_grad() forgotten: the gradients "
+         "pile up step after step.", "lr_too_high", ("exploding_gradients", "dead_relu"),
+         lambda bug=True: _hand(_mlp([64, 128, 64, 10], seed=420), _D(420), seed=420, epochs=3, classes=10,
+                                make_opt=_sgd(0.02, momentum=0.9), zero_grad=not bug)),
+        ("r15_loop_waves_sgd_reduction_sum_s421",
+         "Hand loop, regression MLP, SGD at lr 0.05 with MSELoss(reduction='sum') on batches of 128: the step is 128x "
+         "the one meant.", "lr_too_high", ("exploding_gradients",),
+         lambda bug=True: _hand(_mlp([8, 64, 64, 1], seed=421), _waves(seed=421), seed=421, epochs=6, loss="mse",
+                                batch_size=128, make_opt=_sgd(0.05), reduction="sum" if bug else "mean")),
+        ("r15_loop_teacher_softmax_before_ce_s422",
+         "Hand loop, teacher task (4 classes), softmax applied in the model before CrossEntropyLoss (a double softmax), "
+         "SGD at lr 0.1.", "underfitting", (),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 4], seed=422), _T(422), seed=422, epochs=6, classes=4,
+                                make_opt=_sgd(0.1), softmax_first=bug)),
+        ("r15_loop_cancer_sigmoid_into_bce_logits_s423",
+         "Hand loop, breast cancer, a sigmoid output fed to BCEWithLogitsLoss (squashed twice), SGD lr 0.05.",
+         "underfitting", (),
+         lambda bug=True: _hand(_mlp([30, 32, 1], seed=423), _as_binary(_breast_cancer(seed=423)), seed=423,
+                                epochs=25, loss="bce", batch_size=32, make_opt=_sgd(0.05), sigmoid_first=bug)),
+        ("r15_loop_teacher_labels_shuffled_wide_s424",
+         "Hand loop, teacher task on 600 rows whose labels were permuted apart from their inputs, a wide MLP with Adam "
+         "for 40 epochs: it memorizes noise.", "overfitting", (),
+         lambda bug=True: _hand(_mlp([10, 256, 256, 4], seed=424),
+                                _shuffled_labels(_small(_T(424), 600), 424) if bug else _small(_T(424), 600),
+                                seed=424, epochs=40, classes=4, make_opt=_adam(3e-3))),
+        ("r15_loop_digits_step_lr_per_batch_s425",
+         "Hand loop, digits MLP, SGD lr 0.1 with StepLR(step_size=2, gamma=0.5) meant per epoch but stepped every "
+         "batch: the LR halves every 2 steps and is ~0 after the first epoch.", "lr_too_low", ("underfitting",),
+         lambda bug=True: _hand(_mlp([64, 64, 10], seed=425), _D(425), seed=425, epochs=8, classes=10,
+                                make_opt=_sgd(0.1), make_sched=_steplr(2, 0.5), sched_per_batch=bug)),
+        ("r15_loop_waves_warmup_never_ends_s426",
+         "Hand loop, regression MLP, Adam lr 1e-3 under a linear warmup written for 100,000 steps in a run of ~180: "
+         "the LR never leaves 1e-3 x step/100000.", "lr_too_low", ("underfitting",),
+         lambda bug=True: _hand(_mlp([8, 64, 64, 1], seed=426), _waves(seed=426), seed=426, epochs=5, loss="mse",
+                                make_opt=_adam(1e-3), make_sched=_never_ending_warmup(100_000 if bug else 20),
+                                sched_per_batch=True)),
+        ("r15_loop_teacher_clip_norm_1e3_s427",
+         "Hand loop, teacher task, SGD lr 0.1 with clip_grad_norm_(params, 1e-3) (meant 1.0): every step is ~1e-4 long.",
+         "lr_too_low", ("underfitting",),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 4], seed=427), _T(427), seed=427, epochs=6, classes=4,
+                                make_opt=_sgd(0.1), clip=1e-3 if bug else 1.0)),
+        ("r15_loop_digits_frozen_trunk_no_grad_s428",
+         "Hand loop, digits: the trunk's forward under torch.no_grad() (8 random ReLU features), only a linear head "
+         "learns; Adam lr 3e-3.", "underfitting", (),
+         lambda bug=True: _hand(_FrozenTrunk(64, 64, 10, 428) if bug else _mlp([64, 64, 8, 10], seed=428), _D(428),
+                                seed=428, epochs=8, classes=10, make_opt=_adam(3e-3))),
+        ("r15_loop_friedman_target_broadcast_s429",
+         "Hand loop, Friedman regression, MSELoss(out, y) with out (N, 1) and y (N,): the loss broadcasts to N x N and "
+         "the best the model can do is the mean.", "underfitting", (),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 1], seed=429), _friedman(seed=429), seed=429, epochs=6, loss="mse",
+                                make_opt=_adam(1e-3), unsqueezed_target=bug)),
+        ("r15_loop_teacher_batch_size_1_s430",
+         "Hand loop, teacher task, DataLoader batch_size left at its default of 1, SGD lr 0.02: 600 very noisy steps an "
+         "epoch.", "batch_too_small", (),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 4], seed=430), _small(_T(430), 600), seed=430, epochs=2, classes=4,
+                                make_opt=_sgd(0.02), batch_size=1 if bug else 64)),
+        ("r15_loop_teacher_init_normal_std1_deep_s431",
+         "Hand loop, teacher task, a 6-layer ReLU MLP initialized with nn.init.normal_(w) (std 1 instead of "
+         "~1/sqrt(fan_in)), Adam 1e-3.", "bad_initialization", ("exploding_gradients", "underfitting"),
+         lambda bug=True: _hand(_normal_init(_mlp([10] + [64] * 5 + [4], seed=431), 1.0 if bug else 0.15, 431), _T(431),
+                                seed=431, epochs=5, classes=4, make_opt=_adam(1e-3))),
+        ("r15_loop_digits_tanh_init_std001_s432",
+         "Hand loop, digits, an 8-layer tanh MLP initialized with normal(0, 0.01) as in old tutorials, SGD lr 0.1: the "
+         "signal and the gradients shrink layer by layer.", "vanishing_gradients", ("bad_initialization", "underfitting"),
+         lambda bug=True: _hand(_normal_init(_mlp([64] + [64] * 7 + [10], act=nn.Tanh, seed=432), 0.01 if bug else 0.125,
+                                             432), _D(432), seed=432, epochs=6, classes=10, make_opt=_sgd(0.1))),
+        ("r15_loop_wine_raw_features_tanh_s433",
+         "Hand loop, wine with its features as they come (proline in the hundreds to over a thousand) into a tanh MLP, "
+         "Adam 1e-3.", "saturated_activations", ("bad_initialization", "underfitting", "exploding_gradients"),
+         lambda bug=True: _hand(_mlp([13, 64, 64, 3], act=nn.Tanh, seed=433), _wine(seed=433, standardize=not bug),
+                                seed=433, epochs=30, classes=3, batch_size=16, make_opt=_adam(1e-3))),
+        ("r15_loop_teacher_scheduler_never_stepped_s435",
+         "Hand loop, teacher task, SGD momentum lr 0.3 with a StepLR(5, 0.1) built but sched.step() never called: the "
+         "loss stalls at the level the high constant LR allows.", "plateau", ("lr_too_high", "dead_relu"),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 4], seed=435), _T(435), seed=435, epochs=15, classes=4,
+                                make_opt=_sgd(0.3, momentum=0.9), make_sched=_steplr(5, 0.1), sched_step=not bug)),
+        ("r15_loop_digits_val_rows_from_train_s436",
+         "Hand loop, digits on 400 training rows, the validation set 300 of those same rows; a wide MLP with dropout "
+         "0.5 trained by Adam 30 epochs.", "unrepresentative_validation", (),
+         lambda bug=True: _hand(_mlp([64, 256, 256, 10], seed=436, dropout=0.5),
+                                _val_from_train(_small(_D(436), 400), 300, 436) if bug else _small(_D(436), 400),
+                                seed=436, epochs=30, classes=10, make_opt=_adam(1e-3))),
+        ("r15_loop_teacher_val_loss_of_last_batch_s437",
+         "Hand loop, teacher task, the validation loss taken from the last batch of a shuffled loader (6 rows) "
+         "instead of the whole set.", "unrepresentative_validation", (),
+         lambda bug=True: _hand(_mlp([10, 64, 64, 4], seed=437), _T(437), seed=437, epochs=10, classes=4,
+                                make_opt=_adam(1e-3), val_last_batch=6 if bug else None)),
+        ("r15_loop_cancer_eval_mode_in_training_s438",
+         "Hand loop, breast cancer on 120 rows, a wide MLP with dropout 0.5, model.eval() left on for training "
+         "(dropout off) by a validation call at the top of the loop; Adam 1e-3 for 60 epochs.", "overfitting", (),
+         lambda bug=True: _hand(_mlp([30, 256, 256, 1], seed=438, dropout=0.5), _small(_as_binary(_breast_cancer(seed=438)), 120),
+                                seed=438, epochs=60, loss="bce", batch_size=16, make_opt=_adam(1e-3), eval_in_train=bug)),
+        # ------------------------------------------------------------------------------------------------ healthy
+        ("r15_loop_digits_adam_correct_s439",
+         "Hand loop written correctly: digits MLP, Adam 1e-3, zero_grad, mean loss, eval for validation.", None, (),
+         lambda bug=False: _hand(_mlp([64, 128, 64, 10], seed=439), _D(439), seed=439, epochs=8, classes=10,
+                                 make_opt=_adam(1e-3))),
+        ("r15_loop_friedman_sgd_step_lr_per_epoch_s440",
+         "Hand loop written correctly: Friedman regression MLP, SGD momentum lr 0.02 with StepLR(4, 0.3) stepped once "
+         "per epoch.", None, (),
+         lambda bug=False: _hand(_mlp([10, 64, 64, 1], seed=440), _friedman(seed=440), seed=440, epochs=12, loss="mse",
+                                 make_opt=_sgd(0.02, momentum=0.9), make_sched=_steplr(4, 0.3))),
+        ("r15_loop_teacher_grad_accumulation_4_s441",
+         "Hand loop with gradient accumulation done right: loss / 4, zero_grad every 4 batches of 16, Adam 2e-3.",
+         None, (),
+         lambda bug=False: _hand(_mlp([10, 64, 64, 4], seed=441), _T(441), seed=441, epochs=8, classes=4, batch_size=16,
+                                 make_opt=_adam(2e-3), accumulate=4)),
+        ("r15_loop_cancer_bce_logits_correct_s442",
+         "Hand loop written correctly: breast cancer, logits into BCEWithLogitsLoss, SGD momentum lr 0.01.", None, (),
+         lambda bug=False: _hand(_mlp([30, 32, 1], seed=442), _as_binary(_breast_cancer(seed=442)), seed=442,
+                                 epochs=20, loss="bce", batch_size=32, make_opt=_sgd(0.01, momentum=0.9))),
+        ("r15_loop_digits_cnn_warmup_ends_s443",
+         "Hand loop written correctly: the digits CNN, Adam 2e-3 under a 50-step linear warmup that ends.", None, (),
+         lambda bug=False: _hand(_cnn(seed=443), _D(443), seed=443, epochs=8, classes=10, make_opt=_adam(2e-3),
+                                 make_sched=_never_ending_warmup(50), sched_per_batch=True)),
+        ("r15_loop_friedman_clip_1_adam_s444",
+         "Hand loop written correctly: Friedman regression, Adam 1e-3, clip_grad_norm_ at 1.0 after backward.", None, (),
+         lambda bug=False: _hand(_mlp([10, 64, 64, 1], seed=444), _friedman(seed=444), seed=444, epochs=12, loss="mse",
+                                 make_opt=_adam(1e-3), clip=1.0)),
+    ]
+
+
+HELD_OUT_15: list[Case] = [_case15(name, desc, expected, train, acc) for name, desc, expected, acc, train in _specs()]
+
+CASES += HELD_OUT_15
