@@ -32,10 +32,12 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   the training ones — unless the inputs were found alike, by a comparison with rows enough for its classifier or
   after validation beat that loss first: memorization, overfitting's shape; or the model started ten times above
   that loss, which then measures nothing it could have scored untrained), or —
-  once the LR is annealed, since at a high LR the weights themselves jitter — jumping three times more than
-  training from epoch to epoch, is unrepresentative;
+  once the LR is annealed, since at a high LR the weights themselves jitter (at any LR on a validation set of
+  fewer than 50 samples, whose own sampling noise moves it) — jumping three times more than training from epoch
+  to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
-  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau. Validation at most 10% above training
+  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau — unless on a log scale the last
+  quarter still falls beyond three noise widths (a loss still halving every few epochs after a large early drop). Validation at most 10% above training
   is close to it (below it too: dropout and augmentation raise the training loss); above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
   the targets' variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
   of it for a model whose structure caps it (a single linear layer, a hidden layer of one or two units), a second
@@ -109,6 +111,7 @@ INPUT_SPREAD = 1.5
 NOISE_WIDTHS = 5.0
 CLASSIFIER_MARGIN = 0.15
 FIRST_EPOCH_GAP = 2.0  # validation at twice the first epoch's (progressive) training loss
+SMALL_VALIDATION = 50  # validation samples: a loss averaged over fewer jumps by its own sampling noise
 UNSEEN_IDS = 0.05  # one validation token in 20 an id training never showed, beyond what sampling leaves unseen
 
 
@@ -427,8 +430,9 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
     far below training (under half, on three epochs in four of the second half); ending above twice the untrained
     loss while training halved (worse than not training at all — unless the inputs were found alike, by a
     comparison with rows enough for its classifier or after validation beat that loss first: overfitting's shape,
-    memorization; or the model started ten times above that loss); or, once the LR is annealed (at a high LR the weights themselves jitter), jumping three
-    times more than training."""
+    memorization; or the model started ten times above that loss); or, once the LR is annealed (at a high LR the
+    weights themselves jitter) or on a validation set of fewer than 50 samples, jumping three times more than
+    training."""
     if run.degenerate_targets:
         value = run.history.extras["constant_loss"]
         return Verdict(
@@ -509,6 +513,9 @@ def _unrepresentative_validation(run: Run) -> Verdict | None:
             epochs=(0, len(val) - 1),
         )
     calm = run.epoch_lrs() < 0.5 * np.nanmax(run.lrs) if len(run.lrs) else np.zeros(len(val), dtype=bool)
+    # a validation set of a few dozen samples jumps by its own sampling noise, whatever the LR does to the weights
+    if inputs is not None and 0 < inputs.get("val_samples", 0) < SMALL_VALIDATION:
+        calm = np.ones(len(val), dtype=bool)
     if calm.sum() >= 5:
         val_noise, train_noise = _log_noise(val[calm]), _log_noise(train[calm])
         if val_noise > 0.1 and val_noise > 3 * train_noise:
@@ -701,12 +708,17 @@ def _bad_initialization(run: Run) -> Verdict | None:
                   "bad_initialization", "saturated_activations", "unrepresentative_validation", "underfitting"),  # fmt: skip
 )
 def _plateau(run: Run) -> Verdict | None:
-    """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress),
-    or the validation loss did not improve in the last quarter of the epochs (what ReduceLROnPlateau watches)."""
+    """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress,
+    and on a log scale it no longer falls beyond its noise: a large early drop makes the end of any curve look flat
+    on a linear one), or the validation loss did not improve in the last quarter of the epochs (what
+    ReduceLROnPlateau watches)."""
     if run.annealed:
         return None
-    shape = _progress(run.curve("train"))
-    if shape is not None and shape["fraction"] > 0 and shape["share"] <= PLATEAU_SHARE:
+    curve = run.curve("train")
+    shape = _progress(curve)
+    relative = _progress(_log_curve(curve))  # still falling by a steady fraction of itself is no plateau
+    if (shape is not None and shape["fraction"] > 0 and shape["share"] <= PLATEAU_SHARE
+            and not (relative is not None and relative["steady"])):  # fmt: skip
         return Verdict(
             f"the training loss has stopped improving (the last quarter made {max(shape['share'], 0):.0%} of the "
             f"progress) while the learning rate is still at its peak",
@@ -736,6 +748,14 @@ def _inputs_compared(inputs: dict[str, Any]) -> bool:
     """Whether the input comparison had rows enough on both sides for its classifier (20 or more): inputs it then
     found alike are alike, and not merely too few to tell."""
     return inputs.get("classifier_auc") is not None
+
+
+def _log_curve(curve: tuple[np.ndarray, str] | None) -> tuple[np.ndarray, str] | None:
+    """A positive loss curve on a log scale (loss curves fall roughly exponentially: on a linear scale the end of
+    any curve with a large early drop looks flat); a curve with a value at or below zero as it is."""
+    if curve is None or not (curve[0] > 0).all():
+        return curve
+    return np.log(curve[0]), curve[1]
 
 
 def _poor_fraction(run: Run) -> float | None:
