@@ -71,7 +71,7 @@ KNOWN_MISSES = {
     "that PlateauDecay records alone, since cutting on a plateau is its job",
     "r16_teacher_deep_relu_warmup_cosine_adam_005_s453": "a deep ReLU net whose warmup peaks at Adam 0.05: 70-88% "
     "of its units die under steps of over 1e-2 of the weights, which the doctor reports as the lr_too_high that "
-    "killed them (acceptable) rather than dead_relu — the same reading as round 0's plateau_rings_s44",
+    "killed them (acceptable) rather than dead_relu — the same reading as round 2's plateau_rings_s44",
     "r16_experiment_digits_defaults_s467": "a healthy run of the built-in digits experiment at its constant default "
     "LR: its training loss made 1.4% of its progress in the last quarter and, on a log scale, falls a quarter there, "
     "just under three noise widths of an 8-epoch curve; read as a plateau",

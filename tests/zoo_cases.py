@@ -4400,7 +4400,7 @@ CASES += HELD_OUT_15
 # training curves still falling ~10-25% an epoch after a large early drop). One label added after it, as the zoo
 # labels the same defect elsewhere: exploding_gradients on s452. What its misses changed (each with a unit test in
 # tests/test_diagnose.py): a training loss still falling by a steady fraction of itself on a log scale is no plateau
-# (s468, round 15's s442; round 0's plateau_cnn_s22 turned out to be such a run and is relabelled healthy); on a
+# (s468, round 15's s442; round 1's plateau_cnn_s22 turned out to be such a run and is relabelled healthy); on a
 # validation set of fewer than 50 samples, validation jumping three times more than training is unrepresentative at
 # any LR (s460). Left as misses: s450, s451, s453, s467 (tests/test_zoo.py says why).
 
