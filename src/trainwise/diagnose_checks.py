@@ -4,7 +4,8 @@ and returns a :class:`~trainwise.diagnose.Verdict` (or ``None``: nothing to say)
 
 The thresholds come from the seeds' rules of thumb and from scale-free statistics, never from a particular run:
 
-* update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002): a decade below at the peak learning rate is too low, two
+* update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002; weights that got no gradient, a frozen part, left out): a
+  decade below at the peak learning rate is too low, two
   decades above (a tenth of the weights per step) too high — half that when the model also ends poor (below), a
   second, independent sign; under 1e-3 while a still-falling loss has not yet
   reached the best constant prediction's — which takes only the output bias — is too low as well;
@@ -37,9 +38,10 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau — unless on a log scale the last
-  quarter still falls beyond three noise widths (a loss still halving every few epochs after a large early drop). Validation at most 10% above training
-  is close to it (below it too: dropout and augmentation raise the training loss); above half of the loss of the best constant prediction (``ln(C)`` for balanced classes,
-  the targets' variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
+  quarter still falls beyond three noise widths (a loss still halving every few epochs after a large early drop).
+  Validation at most 10% above training is close to it (below it too: dropout and augmentation raise the training
+  loss); above half of the loss of the best constant prediction (``ln(C)`` for balanced classes, the targets'
+  variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
   of it for a model whose structure caps it (a single linear layer, a hidden layer of one or two units), a second
   sign of too little capacity that half alone cannot wait for, since a healthy model on a noisy task ends near half;
   a plateau of a model at its capacity is underfitting's, not the learning rate's;
@@ -366,8 +368,8 @@ def _overfitting(run: Run) -> Verdict | None:
 )
 def _underfitting(run: Run) -> Verdict | None:
     """The loss was still falling at the end; or training and validation agree (validation at most 10% above
-    training; below it is agreement too — dropout or augmentation raise the training loss) and are both poor: above half of
-    the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
+    training; below it is agreement too — dropout or augmentation raise the training loss) and are both poor: above
+    half of the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
     recorded — or above a fifth of it for a model whose structure caps what it can fit (one linear layer, or a
     hidden layer of one or two units). The model is then at its capacity.
 
