@@ -5,10 +5,9 @@ and returns a :class:`~trainwise.diagnose.Verdict` (or ``None``: nothing to say)
 The thresholds come from the seeds' rules of thumb and from scale-free statistics, never from a particular run:
 
 * update ratio ``||dw|| / ||w||`` near 1e-3 (seed 002; weights that got no gradient, a frozen part, left out): a
-  decade below at the peak learning rate is too low, two
-  decades above (a tenth of the weights per step) too high — half that when the model also ends poor (below), a
-  second, independent sign; under 1e-3 while a still-falling loss has not yet
-  reached the best constant prediction's — which takes only the output bias — is too low as well;
+  decade below at the peak learning rate is too low, two decades above (a tenth of the weights per step) too high
+  — half that when the model also ends poor (below), a second, independent sign; under 1e-3 while a still-falling
+  loss has not yet reached the best constant prediction's — which takes only the output bias — is too low as well;
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large); without classes, a
   first loss ten times the best constant prediction's on the training targets (for squared error: outputs spread
