@@ -103,5 +103,8 @@ def test_hooked_modules_and_first_tensor():
     model[0].requires_grad_(False)
     assert {n: k for n, (_, k) in hooked_modules(model).items()} == {"1": "tanh", "2.0": "layer", "2.1": "relu"}
     assert list(hooked_modules(nn.ReLU())) == ["ReLU"]
+    # LeakyReLU with slope 0 is a ReLU, whose units can die (zoo s476); with a slope it is not
+    leaky = nn.Sequential(nn.LeakyReLU(0.0), nn.LeakyReLU(0.01))
+    assert {n: k for n, (_, k) in hooked_modules(leaky).items()} == {"0": "relu", "1": "leaky_relu"}
     t = torch.ones(2)
     assert first_tensor((None, [1, (t, torch.zeros(1))])) is t and first_tensor(("a", 3)) is None

@@ -71,6 +71,8 @@ def hooked_modules(model: nn.Module) -> dict[str, tuple[nn.Module, str]]:
         if any(True for _ in module.children()):
             continue
         kind = ACTIVATION_KINDS.get(type(module))
+        if kind == "leaky_relu" and getattr(module, "negative_slope", None) == 0:
+            kind = "relu"  # LeakyReLU(0) is a ReLU: its units can die
         if kind is None and any(p.requires_grad for p in module.parameters(recurse=False)):
             kind = "layer"
         if kind is not None:
