@@ -394,7 +394,7 @@ def _underfitting(run: Run) -> Verdict | None:
         return None
     reference, key, what = run.untrained
     evidence[key] = reference
-    fraction = float(val[-1] / reference)
+    fraction = _poor_fraction(run)
     if fraction > POOR_FRACTION:
         growth = run.weight_growth
         shrank = (f"; the weights shrank {1 / growth:.2g}x over the run — regularization pulls them in harder than "

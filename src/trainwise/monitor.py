@@ -272,11 +272,13 @@ class Monitor(Callback):
         if not self._in_fit and self._optimizer is not None:
             for name, value in _applied_hparams(self._optimizer, None).items():
                 self._history.hparams.setdefault(name, []).append(value)
-        if self._previous_grads is not None:
-            self._store_agreement(step - 1, grads, norms)
-        if measured:
+        if self._previous_grads is not None or measured:  # each parameter's norm, NaN where it got no gradient
             by_param = iter(norms)
-            self._measured_grads = [next(by_param) if g is not None else math.nan for g in grads]
+            per_param = [next(by_param) if g is not None else math.nan for g in grads]
+        if self._previous_grads is not None:
+            self._store_agreement(step - 1, grads, per_param)
+        if measured:
+            self._measured_grads = per_param
             self._snapshot = self._copies("weights", self._params)
             self._previous_grads = self._copies("grads", grads)
             self._samples_at_step = self._samples or self._samples_from_hooks()
@@ -597,13 +599,11 @@ class Monitor(Callback):
             self._note_nonfinite(step, "parameter", bad, f"parameter {bad!r} is non-finite after the update")
 
     def _store_agreement(self, step: int, grads: list[torch.Tensor | None], norms: list[float]) -> None:
-        """Cosine between the gradient of measured step ``step`` and that of the next step (``grads``, whose
-        present entries have the 2-norms ``norms``)."""
+        """Cosine between the gradient of measured step ``step`` and that of the next step (``grads``, with their
+        2-norms ``norms``, one per parameter)."""
         previous, self._previous_grads = self._previous_grads, None
         self._spares["grads"] = previous
-        now = iter(norms)
-        norm_of = [next(now) if g is not None else math.nan for g in grads]
-        pairs = [(a, b, na, nb) for a, b, na, nb in zip(previous, grads, self._measured_grads, norm_of)
+        pairs = [(a, b, na, nb) for a, b, na, nb in zip(previous, grads, self._measured_grads, norms)
                  if a is not None and b is not None]  # fmt: skip
         if not pairs:
             return
@@ -627,7 +627,8 @@ class Monitor(Callback):
                     continue
                 t = t.detach()
                 buffer = spare[i] if i < len(spare) else None
-                if buffer is None or (buffer.shape, buffer.dtype, buffer.device, buffer.stride()) != (t.shape, t.dtype, t.device, t.stride()):
+                layout = (t.shape, t.dtype, t.device, t.stride())
+                if buffer is None or (buffer.shape, buffer.dtype, buffer.device, buffer.stride()) != layout:
                     buffer = torch.empty_like(t)
                 if buffer.stride() != t.stride():  # a layout empty_like does not keep (overlapping, gaps)
                     buffer = t.clone(memory_format=torch.contiguous_format)
