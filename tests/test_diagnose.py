@@ -346,6 +346,64 @@ def test_a_loss_still_falling_at_the_end_is_underfitting():
     assert f.evidence["last_quarter_share"] == pytest.approx(0.25, abs=0.01)
 
 
+def _stopped(val, *, best_epoch, min_delta, monitor="val_loss", mode="min"):
+    """A constant-LR run that EarlyStopping stopped at its last epoch, ``val`` its monitored values."""
+    n = 36 * len(val)
+    train = [2 * v for v in val]
+    h = _history(np.linspace(2 * val[0], 2 * val[-1], n), train=train, val=val, lrs=[1e-2] * n)
+    if monitor == "val_metric":
+        for record, value in zip(h.epochs, val):
+            record.val_metric = value
+    h.extras["early_stopping"] = {"monitor": monitor, "mode": mode, "patience": 1, "min_delta": min_delta,
+                                  "best_epoch": best_epoch, "best_value": val[best_epoch],
+                                  "stopped_epoch": len(val) - 1, "restored": True}  # fmt: skip
+    return h
+
+
+@pytest.mark.parametrize(
+    "val, best_epoch, found",
+    [
+        ([0.28, 0.23, 0.208], 1, True),  # the stopped epoch still gained 29% of the progress (zoo s450)
+        ([1.0, 0.5, 0.3, 0.2995, 0.299], 2, False),  # crumbs after convergence: stopping was right
+        ([0.28, 0.23, 0.24], 1, False),  # validation did turn: what early stopping is for
+    ],
+)
+def test_early_stopping_that_cut_a_still_improving_run_short_is_underfitting(val, best_epoch, found):
+    d = diagnose(_stopped(val, best_epoch=best_epoch, min_delta=0.05))
+    f = d["underfitting"] if "underfitting" in d else None
+    assert (f is not None and "EarlyStopping" in f.message) is found
+    if found:
+        assert f.evidence["best_epoch"] == best_epoch and f.evidence["min_delta"] == 0.05
+        assert f.evidence["share"] == pytest.approx((0.23 - 0.208) / (0.28 - 0.208))
+        assert f.epochs == (1, 2)
+
+
+def test_early_stopping_on_a_metric_reads_its_direction():
+    # accuracy maximized: 0.80 -> 0.90 -> 0.93 stopped under min_delta 0.05 still gained 30% of the progress
+    h = _stopped([0.80, 0.90, 0.93], best_epoch=1, min_delta=0.05, monitor="val_metric", mode="max")
+    assert "EarlyStopping" in diagnose(h)["underfitting"].message
+    # minimizing an accuracy (a mis-set mode) that rose: no "still improving" in the direction it was told
+    h = _stopped([0.80, 0.90, 0.93], best_epoch=0, min_delta=0.0, monitor="val_metric", mode="min")
+    d = diagnose(h)
+    assert "underfitting" not in d or "EarlyStopping" not in d["underfitting"].message
+
+
+def test_a_real_early_stop_under_a_coarse_min_delta_is_read_from_fits_record():
+    from trainwise import EarlyStopping
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(512, 5, generator=g)
+    y = (x[:, :1] * 2 - x[:, 1:2] + 0.1 * torch.randn(512, 1, generator=g)).squeeze(1)
+    model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Linear(32, 1), nn.Flatten(0))
+    train = DataLoader(TensorDataset(x[:384], y[:384]), batch_size=32, shuffle=True, generator=g)
+    val = DataLoader(TensorDataset(x[384:], y[384:]), batch_size=128)
+    h = fit(model, nn.MSELoss(), train, val_loader=val, epochs=30, lr=1e-3, seed=0,
+            callbacks=[EarlyStopping(min_delta=1.0, patience=1)])  # fmt: skip
+    assert h.status == "stopped" and len(h.epochs) == 2  # the first epoch gains under 1.0 (units of the loss)
+    f = diagnose(h)["underfitting"]
+    assert "EarlyStopping" in f.message and f.evidence["stopped_epoch"] == 1
+
+
 @pytest.mark.parametrize("train_final, found", [(1.13, True), (0.7, False)])
 def test_validation_below_a_training_loss_raised_by_dropout_still_agrees_with_it(train_final, found):
     # dropout 0.9 on a tiny regression model (zoo s402): the training loss, measured with dropout on, stays 15%
@@ -624,13 +682,15 @@ def test_an_input_shift_within_a_small_validation_set_s_noise_is_not_flagged():
     assert "unrepresentative_validation" in _names(_with(record, _history(_decay())))
 
 
-def test_relus_knocked_dead_by_large_steps_are_lr_too_high_not_dead_relu():
+def test_relus_knocked_dead_by_large_steps_are_lr_too_high_and_dead_relu():
     dying = {"1": ("relu", {"dead_frac": [0.0, 0.0, 0.1, 0.3, 0.6, 0.7, 0.8, 0.8, 0.8, 0.8]}, 64)}
     big = {"0.weight": ([1.0] * 10, [5.0] * 10, [0.05] * 10)}
     d = diagnose(_with(_record(modules=dying, weights=big), _history(_decay())))
     f = d["lr_too_high"]
     assert f.evidence["module"] == "1" and f.evidence["dead_before"] == 0.0 and f.evidence["dead_after"] == 0.8
-    assert ("dead_relu", "lr_too_high") in {(g.name, by) for g, by in d.suppressed}
+    # the dead units are reported too (zoo s453): lowering the LR does not bring them back
+    assert set(d.names) == {"lr_too_high", "dead_relu"}
+    assert d["dead_relu"].evidence["module"] == "1"
     # the same deaths under steps of the seeds' ~1e-3: the ReLUs are the finding, not the LR
     small = {"0.weight": ([1.0] * 10, [5.0] * 10, [1e-3] * 10)}
     assert _names(_with(_record(modules=dying, weights=small), _history(_decay()))) == {"dead_relu"}
@@ -704,6 +764,37 @@ def test_gradients_ten_times_the_weights_before_the_first_update_are_exploding()
     calm = [3.0] + [0.0] * 9  # 0.6x the weights at the start
     record = _record(weights={"0.weight": (calm, [5.0] * 10, [1e-3] * 10), "2.weight": (calm, [5.0] * 10, [1e-3] * 10)})
     assert "exploding_gradients" not in _names(_with(record, _history(_decay())))
+
+
+def test_one_weight_matrix_far_over_its_weights_at_the_start_counts_on_a_log_scale():
+    # a tanh RNN with amplified recurrent weights (zoo s220): at the first step the input weights' gradients are
+    # 154x their norm, the recurrent ones 6x, the head's 1.4x — a median of three reads 6x and misses it; the
+    # geometric mean reads (154 * 6 * 1.4) ** (1/3) = 11x
+    def matrix(start):
+        return [start * 5.0] + [5.0] * 9, [5.0] * 10, [1e-3] * 10
+
+    record = _record(weights={"rnn.weight_ih_l0": matrix(154.0), "rnn.weight_hh_l0": matrix(6.0),
+                              "head.weight": matrix(1.4)})
+    f = diagnose(_with(record, _history(_decay())))["exploding_gradients"]
+    assert f.evidence["gradient_to_weight_at_start"] == pytest.approx((154 * 6 * 1.4) ** (1 / 3))
+    # the same large matrix beside two calm ones (0.2x) is one layer's start, not an explosion: (154 * 0.04) ** (1/3)
+    record = _record(weights={"rnn.weight_ih_l0": matrix(154.0), "rnn.weight_hh_l0": matrix(0.2),
+                              "head.weight": matrix(0.2)})
+    assert "exploding_gradients" not in _names(_with(record, _history(_decay())))
+
+
+def test_a_stall_under_exploding_gradients_is_not_reported_as_a_plateau_on_its_own():
+    # a ReLU RNN with amplified recurrent weights (zoo s299): the loss stalls at a constant LR from the start
+    def matrix(start):
+        return [start * 5.0] + [5.0] * 9, [5.0] * 10, [1e-3] * 10
+
+    flat = 1.0 + 0.3 * np.exp(-np.arange(300) / 10)
+    h = _history(flat, lrs=[1e-2] * 300)
+    assert _names(h) == {"plateau"}
+    record = _record(weights={"0.weight": matrix(40.0), "2.weight": matrix(40.0)})
+    d = diagnose(_with(record, h))
+    assert d.names == ["exploding_gradients"]
+    assert ("plateau", "exploding_gradients") in {(f.name, by) for f, by in d.suppressed}
 
 
 def test_routine_spikes_of_one_sample_gradients_are_not_exploding():

@@ -523,7 +523,9 @@ HELD_OUT_2: list[Case] = [
          acceptable=("lr_too_high",)),
     Case("plateau_rings_s44", "4 rings, Adam at a constant 4e-2", "plateau",
          lambda: _train(_mlp([2, 32, 32, 4], seed=44), _rings(n=5000, classes=4, seed=44), epochs=10, lr=4e-2, classes=4),
-         acceptable=("lr_too_high",)),
+         # dead_relu added with round 18's review: 62% of ReLU '3' is silent on a whole batch (median over the
+         # measured steps), as s435 (which already accepts it) — true of the measurements
+         acceptable=("lr_too_high", "dead_relu")),
     Case("healthy_digits_wide_s45", "digits, one hidden layer of 256, Adam 1e-3, cosine, batch 32", None,
          lambda: _train(_mlp([64, 256, 10], seed=45), _digits(seed=45), epochs=6, lr=1e-3, batch_size=32,
                         schedule="cosine", classes=10)),
@@ -2218,7 +2220,8 @@ _CASES_9: list[Case] = [
          "plateau",
          lambda: _train(_mlp([3, 64, 64, 1], squeeze=True, seed=273), _swiss_roll(seed=273), epochs=12, lr=1e-2,
                         optimizer="rmsprop", seed=273),
-         acceptable=("lr_too_high",)),
+         # dead_relu added later: 65% of ReLU '3' is silent on a whole batch (median over the measured steps)
+         acceptable=("lr_too_high", "dead_relu")),
     Case("r9_plateau_rmsprop_constant_scurve_s274",
          "RMSprop at a constant 1e-2 for 12 epochs on the S-curve regression", "plateau",
          lambda: _train(_mlp([3, 64, 64, 1], squeeze=True, seed=274), _s_curve(seed=274), epochs=12, lr=1e-2,
@@ -4934,3 +4937,13 @@ HELD_OUT_17: list[Case] = [
 ]
 
 CASES += HELD_OUT_17
+
+# --------------------------------------------------------------------------------------------------------------
+# After round 17, a review of the standing misses changed three checks (each with a unit test in
+# tests/test_diagnose.py, each checked on every cached zoo history: no other case's findings changed except by
+# dead_relu, below): an EarlyStopping that stopped a run whose last epochs still made a fifth of its progress, in
+# gains under its min_delta, is underfitting (s450); the gradient-to-weight ratio before the first update is
+# averaged over the weight matrices on a log scale, so one matrix 150x over its weights counts (s220; s299, whose
+# stall is then explained by it rather than reported as a plateau); dead_relu is reported beside lr_too_high, which
+# may have killed the units (s453) — dead_relu was added to the acceptable findings of s44 and s273, whose
+# measurements show it (62% and 65% of a layer silent), as s435 already had it.

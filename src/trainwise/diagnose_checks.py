@@ -38,6 +38,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau — unless on a log scale the last
   quarter still falls beyond three noise widths (a loss still halving every few epochs after a large early drop).
+  Likewise, an EarlyStopping whose stop came after epochs that made a fifth of the run's progress in gains each
+  under its ``min_delta`` cut short a run still falling (the last value the best of all);
   Validation at most 10% above training is close to it (below it too: dropout and augmentation raise the training
   loss); above half of the loss of the best constant prediction (``ln(C)`` for balanced classes, the targets'
   variance for squared error: what a model that ignores its inputs reaches) is poor — above a fifth
@@ -57,7 +59,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * gradients of the first weight layer three decades below (or above) the last: vanishing (exploding); a gradient
   norm 100x the median of the 20 steps before it (and beyond anything in the 500 before: one-sample gradients
   spike routinely), or gradients ten times the norm of their weights (typically, or before the first update,
-  where no step size can have caused them): exploding.
+  where no step size can have caused them — there as a geometric mean over the weight matrices, ratios spreading
+  over decades): exploding.
 
 NaN, Inf and negative losses: non-finite losses are a finding in themselves (``lr_too_high``) and are left out of
 every curve statistic; negative losses (log-likelihoods, some regressions) are fine for the checks that compare
@@ -72,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from trainwise.diagnose import Run, Verdict, check
+from trainwise.diagnose import Run, Verdict, _num, check
 
 __all__: list[str] = []  # everything here is reached through trainwise.diagnose.CHECKS
 
@@ -366,7 +369,8 @@ def _overfitting(run: Run) -> Verdict | None:
                   "unrepresentative_validation"),  # fmt: skip
 )
 def _underfitting(run: Run) -> Verdict | None:
-    """The loss was still falling at the end; or training and validation agree (validation at most 10% above
+    """The loss was still falling at the end (or EarlyStopping stopped it while it still improved: see
+    ``_stopped_while_improving``); or training and validation agree (validation at most 10% above
     training; below it is agreement too — dropout or augmentation raise the training loss) and are both poor: above
     half of the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
     recorded — or above a fifth of it for a model whose structure caps what it can fit (one linear layer, or a
@@ -375,6 +379,18 @@ def _underfitting(run: Run) -> Verdict | None:
     Half is the bound when nothing else is known because the doctor cannot see a task's noise floor: a healthy
     model on a noisy task (diabetes) ends near half. The structure is a second, independent sign of too little
     capacity, so with it a lower bound is safe."""
+    stopped = _stopped_while_improving(run)
+    if stopped is not None:
+        restored = (f"; it then restored epoch {stopped['best_epoch']}'s weights, worse than the last"
+                    if stopped["restored"] else "")  # fmt: skip
+        return Verdict(
+            f"EarlyStopping stopped the run at epoch {stopped['stopped_epoch']} while {stopped['monitor']} was still "
+            f"improving: {stopped['best_value']:.4g} at epoch {stopped['best_epoch']} (the best it counted), "
+            f"{stopped['final_value']:.4g} at the stop — {stopped['share']:.0%} of the run's progress came after the "
+            f"epoch it kept, in steps under its min_delta of {stopped['min_delta']:g}{restored}. Lower min_delta or "
+            "raise patience",
+            stopped, epochs=(stopped["best_epoch"], stopped["stopped_epoch"]),
+        )
     curve = run.curve("val")
     shape = _progress(curve)
     if shape is not None and shape["fraction"] > 0 and shape["share"] >= STILL_FALLING_SHARE and shape["steady"]:
@@ -580,11 +596,13 @@ def _exploding_gradients(run: Run) -> Verdict | None:
         # Before the first update no step size can have made them: at step 0 they come from the initialization
         # and the data (unscaled inputs or targets, recurrent weights that amplify), even if the run's later
         # gradients die out (a first step that large can kill every ReLU).
-        first = relative[:, 0][np.isfinite(relative[:, 0])] if grads[0][0] == 0 else np.array([])
-        if len(first) and float(np.median(first)) > RELATIVE_GRADIENT_HIGH:
-            typical = float(np.median(first))
+        # Typical over the weight matrices on a log scale (the ratios spread over decades): the geometric mean, so
+        # that one matrix 150x over its weights counts beside two at 1-6x (a median of three ignores it).
+        first = relative[:, 0][np.isfinite(relative[:, 0]) & (relative[:, 0] > 0)] if grads[0][0] == 0 else np.array([])
+        typical = float(np.exp(np.mean(np.log(first)))) if len(first) else math.nan
+        if typical > RELATIVE_GRADIENT_HIGH:
             return Verdict(f"before the first update, the gradients were {typical:.3g}x the norm of the weights they "
-                           "update (median over weight matrices)", {"gradient_to_weight_at_start": typical},
+                           "update (geometric mean over weight matrices)", {"gradient_to_weight_at_start": typical},
                            steps=(0, 0))  # fmt: skip
         finite = np.isfinite(relative)
         steps = finite.any(axis=0)  # measured steps with at least one finite ratio (a diverged step has none)
@@ -597,12 +615,14 @@ def _exploding_gradients(run: Run) -> Verdict | None:
     return None
 
 
+# Reported beside lr_too_high too, which may have killed them: units once dead stay dead when the LR is lowered
+# (the run must restart from a fresh initialization), and the user needs to know how much of the net is gone.
 @check(
     "dead_relu",
     severity="warning",
     fix="Lower the learning rate, start biases at zero (not negative), use He initialization, or switch to "
-    "LeakyReLU/GELU so units that go negative can come back.",
-    explained_by=("lr_too_high",),  # units knocked dead by steps that are too large: the LR is the cause
+    "LeakyReLU/GELU so units that go negative can come back; units already dead rarely recover, so restart from "
+    "a fresh initialization after the change.",
 )
 def _dead_relu(run: Run) -> Verdict | None:
     """More than half of a ReLU layer's units output 0 for every sample of the batch, on most measured steps (with
@@ -705,8 +725,9 @@ def _bad_initialization(run: Run) -> Verdict | None:
     severity="info",
     fix="Decay the learning rate now (3-10x), or train with a schedule that anneals it (cosine, one-cycle) or "
     "trainwise.PlateauDecay.",
-    explained_by=("lr_too_high", "lr_too_low", "overfitting", "dead_relu", "vanishing_gradients", "batch_too_small",
-                  "bad_initialization", "saturated_activations", "unrepresentative_validation", "underfitting"),  # fmt: skip
+    explained_by=("lr_too_high", "lr_too_low", "overfitting", "dead_relu", "vanishing_gradients", "exploding_gradients",
+                  "batch_too_small", "bad_initialization", "saturated_activations", "unrepresentative_validation",
+                  "underfitting"),  # fmt: skip
 )
 def _plateau(run: Run) -> Verdict | None:
     """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress,
@@ -799,6 +820,29 @@ def _lr_collapse(run: Run) -> tuple[float, int] | None:
     if fraction >= LR_COLLAPSE:
         return None
     return fraction, int(np.flatnonzero(run.lrs < LR_COLLAPSE * peak)[0])
+
+
+def _stopped_while_improving(run: Run) -> dict[str, Any] | None:
+    """When :class:`~trainwise.EarlyStopping` stopped a run whose monitored value was still improving: the value at
+    the stop beats the best the callback counted (its gains were each under ``min_delta``) and the epochs since
+    that best made at least ``STILL_FALLING_SHARE`` of the run's progress (a converged curve gaining crumbs makes
+    ~0 — stopping it was right). ``None`` otherwise, or without an EarlyStopping record."""
+    record = run.history.extras.get("early_stopping")
+    if not isinstance(record, dict) or record.get("stopped_epoch") is None or record.get("best_epoch") is None:
+        return None
+    monitor, best_epoch = record["monitor"], int(record["best_epoch"])
+    values = np.array([_num(getattr(e, monitor, None)) for e in run.history.epochs], dtype=float)
+    sign = 1.0 if record.get("mode", "min") == "min" else -1.0  # as losses: lower is better
+    if not len(values) or best_epoch >= len(values) - 1 or not np.isfinite(values[[0, best_epoch, -1]]).all():
+        return None
+    first, best, final = sign * values[0], sign * values[best_epoch], sign * values[-1]
+    progress = first - final
+    if not (final < best and progress > 0) or (best - final) / progress < STILL_FALLING_SHARE:
+        return None
+    return {"monitor": monitor, "best_epoch": best_epoch, "best_value": float(values[best_epoch]),
+            "stopped_epoch": len(values) - 1, "final_value": float(values[-1]),
+            "share": float((best - final) / progress), "min_delta": float(record.get("min_delta", 0.0)),
+            "patience": record.get("patience"), "restored": bool(record.get("restored"))}  # fmt: skip
 
 
 def _slow_straight_decline(shape: dict[str, Any] | None) -> bool:
