@@ -475,6 +475,10 @@ class Run:
         """Median over measured steps at the peak LR (step 0 excluded) of the median weight update ratio
         ``||w_after - w_before|| / ||w_before||`` over the weights that got a gradient; ``None`` without
         instruments."""
+        return self._update_ratio
+
+    @cached_property
+    def _update_ratio(self) -> float | None:  # several checks read it: the tables are built once
         table = self.weights("update_ratio")
         if table is None:
             return None
