@@ -104,6 +104,22 @@ def test_an_explosion_is_lr_too_high():
     assert "lr_too_high" in _names(h)
 
 
+def test_one_sample_losses_whose_medians_jump_are_no_explosion_but_a_real_one_is():
+    # batch 1 on a skewed regression (zoo s497): most samples' losses are small, a few large, so medians of 32 or
+    # 60 of them jump 3x by chance while the epoch means fall (0.82 -> 0.57)
+    rng = np.random.default_rng(5)
+    losses = list(rng.lognormal(mean=-1.5, sigma=1.6, size=600))  # one level throughout
+    h = _with(_record(samples=1, steps=(0, 1, 2, 4, 8, 16, 32, 64, 100, 200)), _history(losses))
+    run = dx.Run(h)
+    medians = run.chunks[0]
+    assert medians.max() > 2 * run.start  # a chunk's median over twice the first 32 samples' median, by chance
+    assert "lr_too_high" not in _names(h)
+    # a real explosion of the same run: 20x its level from step 300 on
+    losses[300:] = [20 * v for v in losses[300:]]
+    h = _with(_record(samples=1, steps=(0, 1, 2, 4, 8, 16, 32, 64, 100, 200)), _history(losses))
+    assert "lr_too_high" in _names(h)
+
+
 def test_weights_thrown_outward_by_large_steps_are_lr_too_high():
     # RMSprop at 100x on a GRU (zoo s204): updates of 1.7% of the weights per step, the weights 13x larger at the
     # end, the loss neither exploding nor climbing back
@@ -404,13 +420,27 @@ def test_a_real_early_stop_under_a_coarse_min_delta_is_read_from_fits_record():
     assert "EarlyStopping" in f.message and f.evidence["stopped_epoch"] == 1
 
 
+def test_both_curves_still_falling_at_the_end_is_underfitting():
+    # 40 full-batch updates of a Gaussian NLL (zoo s500): training's last quarter made 29% of its progress and
+    # validation, decelerating, 19% (just under the 20% that validation alone needs), both falling beyond noise
+    train = list(0.6 - 0.25 * (np.arange(40) / 39) ** 1.3)
+    val = list(0.68 - 0.19 * (1 - (1 - np.arange(40) / 39) ** 1.2))
+    h = _history(np.array(train), train=train, val=val, lrs=[1e-2] * 40)
+    f = diagnose(h)["underfitting"]
+    assert f.evidence["last_quarter_share"] >= 0.2 and 0 < f.evidence["val_last_quarter_share"] < 0.2
+    # the same training curve with validation flat at the end (overfitting's start, or converged): no
+    flat = val[:30] + [val[29]] * 10
+    d = diagnose(_history(np.array(train), train=train, val=flat, lrs=[1e-2] * 40))
+    assert "underfitting" not in d or "val_last_quarter_share" not in d["underfitting"].evidence
+
+
 @pytest.mark.parametrize("train_final, found", [(1.13, True), (0.7, False)])
 def test_validation_below_a_training_loss_raised_by_dropout_still_agrees_with_it(train_final, found):
     # dropout 0.9 on a tiny regression model (zoo s402): the training loss, measured with dropout on, stays 15%
     # above validation, which ends at the constant prediction's loss. Validation above training by more than 10%
-    # is no agreement (overfitting's side).
+    # is no agreement (overfitting's side). (Validation flat at the end: not "still falling".)
     train = [2.0, 1.9, 1.4, 1.3, 1.2, 1.17, 1.15, train_final]
-    val = [1.10, 1.05, 1.03, 1.0, 0.99, 0.98, 0.97, 0.96]
+    val = [1.10, 1.05, 1.03, 1.0, 0.98, 0.96, 0.96, 0.96]
     h = _history(_decay(160, start=2.0, floor=train_final, rate=0.05), train=train, val=val, task="regression")
     h.extras["constant_loss"] = 0.96
     assert ("underfitting" in _names(h)) is found
@@ -889,6 +919,24 @@ def test_a_first_regression_loss_far_above_the_constant_prediction_is_bad_initia
     assert f.evidence == {"first_loss": 302.0, "constant_loss": 0.95} and f.steps == (0, 0)
     h.losses[:5] = [1.9, 1.8, 1.7, 1.6, 1.5]  # outputs as spread as the targets: a normal start
     assert "bad_initialization" not in _names(h)
+
+
+def test_a_first_loss_far_above_a_negative_constant_prediction_is_bad_initialization():
+    # Poisson regression whose output bias is the mean count instead of its log (zoo s506): the first loss is
+    # 1640 where a constant prediction scores -7.8 (a negative log-likelihood: no ratio to read)
+    losses = [1640.0, 1520.0, 1330.0, 1100.0, 900.0] + list(_decay(195, start=50.0, floor=-5.0))
+    h = _history(losses, task="regression")
+    h.extras["constant_loss_train"] = -7.77
+    f = diagnose(h)["bad_initialization"]
+    assert f.evidence == {"first_loss": 1640.0, "constant_loss": -7.77} and f.steps == (0, 0)
+    # a fresh Poisson model starts a few units above the constant (zoo s513: 2.2 against -8.4)
+    h.losses[:5] = [2.17, 1.85, 1.45, 0.82, 0.47]
+    assert "bad_initialization" not in _names(h)
+    # the bound is nine times the constant's size above it: -7.77 + 69.9 = 62.2
+    h.losses[:5] = [60.0] * 5
+    assert "bad_initialization" not in _names(h)
+    h.losses[:5] = [65.0] * 5
+    assert "bad_initialization" in _names(h)
 
 
 def test_validation_worse_than_learning_nothing_needs_training_to_have_beaten_it():

@@ -22,7 +22,7 @@ KNOWN_MISSES = {
     "its stall",
     "r8_unrep_noisy_train_labels_s229": "40% of the training labels random, validation clean: validation ends at "
     "0.56x the training loss, just above the 'far below' bound of 0.5x",
-    "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 170x from the last "
+    "r9_vanishing_tanh_16_scurve_s258": "16 tanh layers at the default init: gradients shrink 730x from the last "
     "layer to the first (the bound is 1000x); the tiny updates it leaves are reported as lr_too_low",
     "r9_plateau_rmsprop_constant_swissroll_s273": "RMSprop at a constant LR whose loss is flat: the weights grow "
     "tenfold under steps of 1e-2 of their norm, reported as lr_too_high (acceptable), which explains the plateau "
@@ -74,6 +74,19 @@ KNOWN_MISSES = {
     "r17_lstm_forget_bias1_s487": "a healthy LSTM whose 6-epoch training curve made 1.3% of its progress in the last "
     "quarter: on a log scale it still falls 15%, but six points are too few to tell that from noise; read as a "
     "plateau",
+    "r18_shop_customer_id_embedding_s498": "a customer-id embedding memorizing 2-3 rows per id: validation turns up "
+    "from 0.39 to 0.45 while training falls to 0.05 (overfitting's shape) — but validation comes from customers "
+    "training never saw, a classifier tells the inputs apart by the id column (AUC 0.99), and a shifted validation "
+    "set explains a rising validation loss, so overfitting is not reported beside it",
+    "r18_fraud_class_weights_adamw_s512": "a healthy 10-epoch AdamW run at a constant LR whose training loss ticks up "
+    "in the last epoch (0.054 -> 0.058): the last quarter made 2% of the progress, read as a plateau (a cosine-decayed "
+    "control ends no better: validation 0.160 against 0.133)",
+    "r18_poisson_counts_radam_s513": "a healthy Poisson regression under RAdam whose output layer's gradients are 17x "
+    "its weights on most measured steps (large counts make exp(f) - y large): read as exploding, though an adaptive "
+    "optimizer's steps stay at 2e-3 of the weights — one layer's gradient scale, not an explosion",
+    "r18_conv_forecaster_adadelta_s515": "a healthy conv forecaster split by time on a trending series: the later "
+    "windows' inputs sit 0.39 training SDs higher (a classifier: AUC 0.70), read as unrepresentative validation, "
+    "though validation ends level with training (0.171 both)",
     "r17_preln_transformer_warmup_s490": "a healthy pre-LN transformer ending at 59% of the constant prediction's "
     "loss (accuracy 0.82): above the 'poor' half, which cannot know the task's noise floor — the same reading as "
     "s280",
@@ -111,7 +124,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == set(range(18))
+    assert {c.held_out for c in CASES} == set(range(19))
 
 
 def test_recall_and_precision_follow_their_definitions():

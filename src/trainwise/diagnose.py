@@ -347,8 +347,7 @@ class Run:
             return None
         parts = np.array_split(finite, count)
         medians = np.array([np.median(self.losses[p]) for p in parts])
-        mads = np.array([np.median(np.abs(self.losses[p] - m)) for p, m in zip(parts, medians)])
-        errors = 1.2533 * 1.4826 * mads / np.sqrt([len(p) for p in parts])
+        errors = np.array([_median_error(self.losses[p]) for p in parts])
         return medians, errors, np.array([p[0] for p in parts])
 
     @cached_property
@@ -367,6 +366,16 @@ class Run:
         return float(first)
 
     @cached_property
+    def start_error(self) -> float:
+        """The standard error of :attr:`start` when it is a median of one- or few-sample losses (from their MAD, as
+        :attr:`chunks`' errors); 0 when it is the first step's loss, a batch's mean with no spread recorded."""
+        if self.batch_size is None or self.batch_size >= FEW_SAMPLES:
+            return 0.0
+        head = self.losses[: max(5, math.ceil(32 / max(self.batch_size, 1)))]
+        head = head[np.isfinite(head)]
+        return _median_error(head) if len(head) >= 3 else 0.0
+
+    @cached_property
     def batch_size(self) -> int | None:
         """Samples per step, as the monitor counted them (``None`` without a monitor)."""
         samples = [s for s in (self.monitor or {}).get("params", {}).get("samples", []) if s]
@@ -378,8 +387,13 @@ class Run:
         return math.log(self.num_classes) if self.num_classes else None
 
     def _extra(self, key: str) -> float | None:
+        value = self.signed_extra(key)
+        return value if value is not None and value >= 0 else None
+
+    def signed_extra(self, key: str) -> float | None:
+        """A finite number ``fit`` recorded in ``history.extras`` (``"constant_loss"``...), of either sign."""
         value = _num(self.history.extras.get(key)) if isinstance(self.history.extras, dict) else math.nan
-        return float(value) if math.isfinite(value) and value >= 0 else None
+        return float(value) if math.isfinite(value) else None
 
     @cached_property
     def train_constant(self) -> float | None:
@@ -537,6 +551,11 @@ def _healthy_evidence(run: Run) -> dict[str, Any]:
     if ratio is not None:
         evidence["update_ratio"] = ratio
     return evidence
+
+
+def _median_error(values: np.ndarray) -> float:
+    """The standard error of the median of ``values``: ``1.2533 * sigma / sqrt(n)``, sigma from their MAD."""
+    return float(1.2533 * 1.4826 * np.median(np.abs(values - np.median(values))) / math.sqrt(len(values)))
 
 
 def _num(value: Any) -> float:

@@ -11,12 +11,15 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * an untrained classifier's loss is ``ln(C)`` (seed 002): a first loss above twice that is a bad initialization,
   a training loss that ends 10% above it is worse than guessing (the steps are too large); without classes, a
   first loss ten times the best constant prediction's on the training targets (for squared error: outputs spread
-  3x the targets) is a bad initialization too;
+  3x the targets) is a bad initialization too — for a loss that can be negative (a Poisson or Gaussian negative
+  log-likelihood), the same bound read as a distance: nine times the constant's magnitude above it;
 * ReLUs alive at the first step and over half dead later, under updates of more than 1e-2 of the weights (ten
   times the seeds' target), were knocked dead by the steps: the learning rate is too high (the CS231n notes warn
   that too high a learning rate can leave a large part of a ReLU network dead);
 * the training loss should not climb back: giving back more than a fifth of its progress, by more than three
-  standard errors of the smoothed curve, or rising above twice its start, is too much "energy" (seed 002);
+  standard errors of the smoothed curve, or rising above twice its start (with one- or few-sample steps, beyond
+  three standard errors of both medians: such losses spread so widely that medians jump 3x by chance), is too
+  much "energy" (seed 002);
 * the batch is too small when the loss jitters (seed 002) *and* the gradients say why: step-to-step loss noise at
   least half the loss, and consecutive mini-batch gradients agreeing with cosine under 0.2 while the loss is still
   falling fast. Under sampling noise that cosine is ``1 / (1 + B_noise / B)`` (McCandlish et al., 2018, "An
@@ -36,8 +39,9 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
   fewer than 50 samples, whose own sampling noise moves it) — jumping three times more than training from epoch
   to epoch, is unrepresentative;
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
-  25%, a converged curve ~0); under 2% at an un-annealed LR is a plateau — unless on a log scale the last
-  quarter still falls beyond three noise widths (a loss still halving every few epochs after a large early drop).
+  25%, a converged curve ~0) — the validation curve, or the training curve while validation still falls beyond
+  its noise; under 2% at an un-annealed LR is a plateau — unless on a log scale the last quarter still falls
+  beyond three noise widths (a loss still halving every few epochs after a large early drop).
   Likewise, an EarlyStopping whose stop came after epochs that made a fifth of the run's progress in gains each
   under its ``min_delta`` cut short a run still falling (the last value the best of all);
   Validation at most 10% above training is close to it (below it too: dropout and augmentation raise the training
@@ -128,11 +132,12 @@ UNSEEN_IDS = 0.05  # one validation token in 20 an id training never showed, bey
     explained_by=("bad_initialization",),  # a loss far above ln(C) from the first step on is the initialization's
 )
 def _lr_too_high(run: Run) -> Verdict | None:
-    """Divergence (a NaN/Inf loss), explosion above twice the starting loss, a training loss that climbs back
-    (unless the weights shrank to half their norm: weight decay too strong makes the loss rise too, and that is
-    underfitting's) or ends worse than chance (above ln(C)), steps that move the weights by a tenth of their norm
-    (by a twentieth when the model also ends poor: validation above half of what learning nothing scores), or ReLU
-    units that were alive at the start knocked dead under steps over 10x the seeds' 1e-3 of the weights."""
+    """Divergence (a NaN/Inf loss), explosion above twice the starting loss (beyond the noise of the medians of
+    one- or few-sample losses), a training loss that climbs back (unless the weights shrank to half their norm:
+    weight decay too strong makes the loss rise too, and that is underfitting's) or ends worse than chance (above
+    ln(C)), steps that move the weights by a tenth of their norm (by a twentieth when the model also ends poor:
+    validation above half of what learning nothing scores), or ReLU units that were alive at the start knocked
+    dead under steps over 10x the seeds' 1e-3 of the weights."""
     bad = run.first_nonfinite_step
     if bad is not None or run.history.status == "diverged":
         step = bad if bad is not None else run.steps
@@ -149,7 +154,11 @@ def _lr_too_high(run: Run) -> Verdict | None:
         medians, errors, firsts = chunks
         start = run.start
         top = int(np.argmax(medians))
-        if medians[top] > INITIAL_LOSS_FACTOR * start > 0:
+        # With one- or few-sample steps, beyond the noise of both medians: such losses spread so widely that their
+        # medians jump 3x by chance. (With larger batches the chunk's spread is the explosion itself.)
+        doubled = INITIAL_LOSS_FACTOR * start
+        noise = 3 * math.hypot(errors[top], INITIAL_LOSS_FACTOR * run.start_error) if run.start_error > 0 else 0.0
+        if doubled > 0 and medians[top] - doubled > noise:
             return Verdict(
                 f"the loss exploded to {medians[top]:.3g}, {medians[top] / start:.1f}x where it started ({start:.3g})",
                 {"start_loss": start, "peak_loss": float(medians[top])},
@@ -369,9 +378,10 @@ def _overfitting(run: Run) -> Verdict | None:
                   "unrepresentative_validation"),  # fmt: skip
 )
 def _underfitting(run: Run) -> Verdict | None:
-    """The loss was still falling at the end (or EarlyStopping stopped it while it still improved: see
-    ``_stopped_while_improving``); or training and validation agree (validation at most 10% above
-    training; below it is agreement too — dropout or augmentation raise the training loss) and are both poor: above
+    """The loss was still falling at the end — validation, or training while validation still falls beyond its
+    noise (or EarlyStopping stopped it while it still improved: see ``_stopped_while_improving``); or training and
+    validation agree (validation at most 10% above training; below it is agreement too — dropout or augmentation
+    raise the training loss) and are both poor: above
     half of the loss of the best constant prediction (a model that ignores its inputs), or of ln(C) when that was not
     recorded — or above a fifth of it for a model whose structure caps what it can fit (one linear layer, or a
     hidden layer of one or two units). The model is then at its capacity.
@@ -398,6 +408,17 @@ def _underfitting(run: Run) -> Verdict | None:
             f"the {curve[1]} was still falling at the end: the last quarter of the run made "
             f"{shape['share']:.0%} of its progress",
             {"last_quarter_share": shape["share"], "final_loss": shape["final"]},
+        )
+    train_curve = run.curve("train")
+    train_shape = _progress(train_curve) if curve is not None and train_curve[1] != curve[1] else None
+    if (train_shape is not None and train_shape["fraction"] > 0 and train_shape["share"] >= STILL_FALLING_SHARE
+            and train_shape["steady"] and shape["fraction"] > 0 and shape["steady"]):  # fmt: skip
+        return Verdict(
+            f"the {train_curve[1]} was still falling at the end (the last quarter of the run made "
+            f"{train_shape['share']:.0%} of its progress) and the {curve[1]} with it, beyond its noise "
+            f"({shape['share']:.0%} of its progress)",
+            {"last_quarter_share": train_shape["share"], "val_last_quarter_share": shape["share"],
+             "final_loss": train_shape["final"]},  # fmt: skip
         )
     train, val = run.train, run.val
     if not len(val) or not np.isfinite([train[-1], val[-1]]).all() or min(train[-1], val[-1]) <= 0:
@@ -678,9 +699,9 @@ def _saturated_activations(run: Run) -> Verdict | None:
 )
 def _bad_initialization(run: Run) -> Verdict | None:
     """A first classification loss over twice ln(C); without classes, a first loss over ten times the best
-    constant prediction's; activation scale changing more than 4x per layer at the first measured step; or the
-    first weight layer fed values whose typical std per unit is over 10 (unscaled inputs: every layer after it
-    starts that much too large, whatever its initialization)."""
+    constant prediction's (nine times its magnitude above it, for a negative one); activation scale changing more
+    than 4x per layer at the first measured step; or the first weight layer fed values whose typical std per unit
+    is over 10 (unscaled inputs: every layer after it starts that much too large, whatever its initialization)."""
     first = run.losses[0] if run.steps else math.nan
     early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
     constant = run.train_constant or run.constant  # the first loss is a training loss: the training targets'
@@ -696,6 +717,18 @@ def _bad_initialization(run: Run) -> Verdict | None:
             return Verdict(f"the first loss is {first:.3g}, {first / constant:.3g}x the loss of predicting a constant "
                            f"({constant:.3g}) that a fresh model should start near",
                            {"first_loss": float(first), "constant_loss": constant}, steps=(0, 0))  # fmt: skip
+    elif constant is None and np.isfinite(first):
+        # A loss that can be negative (Poisson or Gaussian negative log-likelihoods) has no ratio to read; the same
+        # bound as a distance — the first loss 9x the constant's magnitude above it, which for a positive constant
+        # is the ten times above — still tells a fresh model from one started far off (exp(bias) at the mean count)
+        signed = next((v for v in (run.signed_extra("constant_loss_train"), run.signed_extra("constant_loss"))
+                       if v is not None and v < 0), None)  # fmt: skip
+        bound = None if signed is None else signed + (INITIAL_LOSS_FACTOR_CONSTANT - 1) * abs(signed)
+        if bound is not None and first > bound and early > bound:
+            return Verdict(f"the first loss is {first:.3g}, {first - signed:.3g} above the loss of predicting a "
+                           f"constant ({signed:.3g}) that a fresh model should start near: over nine times that "
+                           "loss's size",
+                           {"first_loss": float(first), "constant_loss": signed}, steps=(0, 0))  # fmt: skip
     fed = _first_weight_layer_input(run)
     if fed is not None and fed[1] > INPUT_SCALE_HIGH:
         return Verdict(f"the first weight layer {fed[0]!r} is fed values with a typical std of {fed[1]:.3g} per unit "
