@@ -757,6 +757,19 @@ def test_a_loss_still_falling_by_a_steady_fraction_of_itself_is_no_plateau():
     assert "plateau" in _names(h)
 
 
+def test_a_flat_training_curve_is_no_plateau_while_validation_still_falls_beyond_its_noise():
+    # the built-in digits experiment at its constant default LR (zoo s467): training's last quarter made 1.4% of
+    # its progress, but validation still falls 21% in its last two epochs (0.1586 -> 0.1131) — not yet time to decay
+    train = [2.099, 1.0762, 0.3773, 0.2287, 0.1535, 0.1202, 0.094, 0.0861]
+    val = [1.6757, 0.5785, 0.281, 0.2204, 0.1789, 0.1586, 0.1436, 0.1131]
+    losses = np.interp(np.linspace(0, 7, 184), np.arange(8), [2.3, *train[1:-1], 0.0861])
+    losses[-46:] = 0.0861  # the last quarter of the steps flat
+    assert "plateau" not in _names(_history(losses, train=train, val=val, lrs=[1e-2] * 184))
+    # the same training curve with validation flat at the end is one
+    flat = val[:5] + [0.1789, 0.1795, 0.1790]
+    assert "plateau" in _names(_history(losses, train=train, val=flat, lrs=[1e-2] * 184))
+
+
 def test_a_stalled_loss_at_a_constant_lr_is_a_plateau():
     losses = list(_decay(60, rate=0.1, floor=0.5)) + list(0.5 * (1 + 0.02 * np.random.default_rng(0).standard_normal(140)))
     h = _history(losses, lrs=[1e-2] * 200)

@@ -62,9 +62,6 @@ KNOWN_MISSES = {
     "r16_friedman_plateau_decay_patience_0_factor_01_s451": "PlateauDecay cutting the LR tenfold whenever an epoch "
     "gains under 10% freezes validation at 0.046 (the control reaches 0.038): the collapse rule leaves LR cuts "
     "that PlateauDecay records alone, since cutting on a plateau is its job",
-    "r16_experiment_digits_defaults_s467": "a healthy run of the built-in digits experiment at its constant default "
-    "LR: its training loss made 1.4% of its progress in the last quarter and, on a log scale, falls a quarter there, "
-    "just under three noise widths of an 8-epoch curve; read as a plateau",
     "r17_hardsigmoid_bias5_s480": "Hardsigmoid units pushed past their flat end by a bias of 5: 100% saturated "
     "(found), and the head, fed the constant they put out, gets gradients 14x its weights — read as "
     "exploding_gradients as well, a finding the saturation causes but that the checks do not trace back to it",

@@ -4965,7 +4965,8 @@ CASES += HELD_OUT_17
 # while the epoch means fall); a first loss nine times a negative constant prediction's magnitude above it is a bad
 # initialization (s506: a Poisson bias at the mean count instead of its log); a training curve still falling (a
 # fifth of its progress in the last quarter) while validation still falls beyond its noise is underfitting (s500:
-# 40 full-batch updates). Left as misses: s498, s512, s513, s515 (tests/test_zoo.py says why).
+# 40 full-batch updates); a flat training curve is no plateau while validation still falls beyond its noise (round
+# 16's healthy s467). Left as misses: s498, s512, s513, s515 (tests/test_zoo.py says why).
 
 def _case18(name, desc, expected, train, acceptable=()):
     return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=18)

@@ -41,7 +41,8 @@ The thresholds come from the seeds' rules of thumb and from scale-free statistic
 * a curve that made 20% or more of its progress in the last quarter is still falling (a straight line makes
   25%, a converged curve ~0) — the validation curve, or the training curve while validation still falls beyond
   its noise; under 2% at an un-annealed LR is a plateau — unless on a log scale the last quarter still falls
-  beyond three noise widths (a loss still halving every few epochs after a large early drop).
+  beyond three noise widths (a loss still halving every few epochs after a large early drop) or validation still
+  falls beyond its own.
   Likewise, an EarlyStopping whose stop came after epochs that made a fifth of the run's progress in gains each
   under its ``min_delta`` cut short a run still falling (the last value the best of all);
   Validation at most 10% above training is close to it (below it too: dropout and augmentation raise the training
@@ -765,15 +766,18 @@ def _bad_initialization(run: Run) -> Verdict | None:
 def _plateau(run: Run) -> Verdict | None:
     """At an undecayed LR: the training loss stopped improving (the last quarter made under 2% of the progress,
     and on a log scale it no longer falls beyond its noise: a large early drop makes the end of any curve look flat
-    on a linear one), or the validation loss did not improve in the last quarter of the epochs (what
+    on a linear one) while validation, if recorded, no longer falls beyond its noise either, or the validation loss did not improve in the last quarter of the epochs (what
     ReduceLROnPlateau watches)."""
     if run.annealed:
         return None
     curve = run.curve("train")
     shape = _progress(curve)
     relative = _progress(_log_curve(curve))  # still falling by a steady fraction of itself is no plateau
+    # (what ReduceLROnPlateau watches, validation, still falling beyond its noise: not yet time to decay)
+    val_shape = _progress((run.val, "val")) if len(run.val) >= 4 and np.isfinite(run.val).all() else None
+    val_falling = val_shape is not None and val_shape["fraction"] > 0 and val_shape["steady"]
     if (shape is not None and shape["fraction"] > 0 and shape["share"] <= PLATEAU_SHARE
-            and not (relative is not None and relative["steady"])):  # fmt: skip
+            and not (relative is not None and relative["steady"]) and not val_falling):  # fmt: skip
         return Verdict(
             f"the training loss has stopped improving (the last quarter made {max(shape['share'], 0):.0%} of the "
             f"progress) while the learning rate is still at its peak",
