@@ -466,6 +466,7 @@ def test_close_and_poor_against_the_constant_prediction_is_underfitting(final, f
     if found:
         assert d["underfitting"].evidence["constant_loss"] == 1.0
         assert d["underfitting"].evidence["fraction_of_reference"] == pytest.approx(final)
+        assert "noise floor" in d["underfitting"].message  # half is not the task's floor: the message says so
 
 
 def _shaped(widths, *, activation="relu"):

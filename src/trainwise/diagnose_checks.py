@@ -440,9 +440,13 @@ def _underfitting(run: Run) -> Verdict | None:
         growth = run.weight_growth
         shrank = (f"; the weights shrank {1 / growth:.2g}x over the run — regularization pulls them in harder than "
                   "the data holds them out") if growth is not None and growth < WEIGHT_SHRINK else ""  # fmt: skip
+        # Half is a bound the doctor cannot tie to the task: noisy labels or targets can hold even the best model
+        # above it (zoo s280, s518, s519, s529), and the message says how to tell.
         return Verdict(
             f"training ({train[-1]:.3g}) and validation ({val[-1]:.3g}) agree but both are above half of {what} "
-            f"(a model that ignores its inputs): the model explains less than half of what there is to explain{shrank}",
+            f"(a model that ignores its inputs): the model explains less than half of what there is to explain"
+            f"{shrank}. Unless that is the task's noise floor (noisy labels or targets): a larger model that ends no "
+            "lower would say so",
             {**evidence, "fraction_of_reference": fraction, **({"weight_growth": growth} if shrank else {})},
         )
     limit = _capacity_limit(run)
