@@ -826,32 +826,32 @@ def test_gradients_ten_times_the_weights_before_the_first_update_are_exploding()
     assert "exploding_gradients" not in _names(_with(record, _history(_decay())))
 
 
+def _matrix(start):
+    """A weight matrix's (grad_norm, norm, update_ratio) over 10 measured steps: norm 5, gradients ``start`` times
+    that at the first step and equal to it after."""
+    return [start * 5.0] + [5.0] * 9, [5.0] * 10, [1e-3] * 10
+
+
 def test_one_weight_matrix_far_over_its_weights_at_the_start_counts_on_a_log_scale():
     # a tanh RNN with amplified recurrent weights (zoo s220): at the first step the input weights' gradients are
     # 154x their norm, the recurrent ones 6x, the head's 1.4x — a median of three reads 6x and misses it; the
     # geometric mean reads (154 * 6 * 1.4) ** (1/3) = 11x
-    def matrix(start):
-        return [start * 5.0] + [5.0] * 9, [5.0] * 10, [1e-3] * 10
-
-    record = _record(weights={"rnn.weight_ih_l0": matrix(154.0), "rnn.weight_hh_l0": matrix(6.0),
-                              "head.weight": matrix(1.4)})
+    record = _record(weights={"rnn.weight_ih_l0": _matrix(154.0), "rnn.weight_hh_l0": _matrix(6.0),
+                              "head.weight": _matrix(1.4)})
     f = diagnose(_with(record, _history(_decay())))["exploding_gradients"]
     assert f.evidence["gradient_to_weight_at_start"] == pytest.approx((154 * 6 * 1.4) ** (1 / 3))
     # the same large matrix beside two calm ones (0.2x) is one layer's start, not an explosion: (154 * 0.04) ** (1/3)
-    record = _record(weights={"rnn.weight_ih_l0": matrix(154.0), "rnn.weight_hh_l0": matrix(0.2),
-                              "head.weight": matrix(0.2)})
+    record = _record(weights={"rnn.weight_ih_l0": _matrix(154.0), "rnn.weight_hh_l0": _matrix(0.2),
+                              "head.weight": _matrix(0.2)})
     assert "exploding_gradients" not in _names(_with(record, _history(_decay())))
 
 
 def test_a_stall_under_exploding_gradients_is_not_reported_as_a_plateau_on_its_own():
     # a ReLU RNN with amplified recurrent weights (zoo s299): the loss stalls at a constant LR from the start
-    def matrix(start):
-        return [start * 5.0] + [5.0] * 9, [5.0] * 10, [1e-3] * 10
-
     flat = 1.0 + 0.3 * np.exp(-np.arange(300) / 10)
     h = _history(flat, lrs=[1e-2] * 300)
     assert _names(h) == {"plateau"}
-    record = _record(weights={"0.weight": matrix(40.0), "2.weight": matrix(40.0)})
+    record = _record(weights={"0.weight": _matrix(40.0), "2.weight": _matrix(40.0)})
     d = diagnose(_with(record, h))
     assert d.names == ["exploding_gradients"]
     assert ("plateau", "exploding_gradients") in {(f.name, by) for f, by in d.suppressed}
