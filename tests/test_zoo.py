@@ -126,6 +126,23 @@ def test_the_doctor_names_what_is_wrong_and_nothing_else(case):
     assert history.extras["monitor"]["grad_norm"], "every zoo run is monitored"
 
 
+def test_the_zoo_module_binds_each_function_and_class_name_once():
+    # every round adds its helpers to one module: a name bound twice silently changes what the earlier round's runs
+    # call (round 19's `_BCE` class once shadowed round 13's `_BCE` loss), and with it their recorded histories
+    import ast
+    from pathlib import Path
+
+    import zoo_cases
+
+    tree = ast.parse(Path(zoo_cases.__file__).read_text())
+    defined = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assigned = {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                for target in (n.targets if isinstance(n, ast.Assign) else [n.target]) for t in ast.walk(target)
+                if isinstance(t, ast.Name)}  # fmt: skip
+    assert sorted(name for name in set(defined) if defined.count(name) > 1) == []
+    assert sorted(set(defined) & assigned) == []
+
+
 def test_known_misses_are_zoo_cases():
     assert set(KNOWN_MISSES) <= {c.name for c in CASES}
 

@@ -4262,7 +4262,7 @@ def _never_ending_warmup(steps):
 
 
 # Each entry: name, description, expected, acceptable, train(bug=True), so a control is the same call with bug=False.
-def _specs():
+def _specs15():
     return [
         ("r15_loop_digits_momentum_no_zero_grad_s420",
          "Hand loop on the digits MLP, SGD momentum 0.9 at lr 0.02, optimizer.zero_grad() forgotten: the gradients "
@@ -4387,7 +4387,7 @@ def _specs():
     ]
 
 
-HELD_OUT_15: list[Case] = [_case15(name, desc, expected, train, acc) for name, desc, expected, acc, train in _specs()]
+HELD_OUT_15: list[Case] = [_case15(name, desc, expected, train, acc) for name, desc, expected, acc, train in _specs15()]
 
 CASES += HELD_OUT_15
 
@@ -4448,7 +4448,7 @@ def _case16(name, desc, expected, train, acceptable=()):
 
 
 
-def _specs():
+def _specs16():
     # (name, description, expected, acceptable, train(bug) -- bug=False is the control with the mistake fixed)
     return [
         ("r16_teacher_adam_cyclic_peak_05_s445",
@@ -4580,7 +4580,7 @@ def _specs():
     ]
 
 
-HELD_OUT_16: list[Case] = [_case16(name, desc, expected, train, acc) for name, desc, expected, acc, train in _specs()]
+HELD_OUT_16: list[Case] = [_case16(name, desc, expected, train, acc) for name, desc, expected, acc, train in _specs16()]
 
 CASES += HELD_OUT_16
 
