@@ -48,7 +48,17 @@ class Case:
     expected: str | None  # the finding that must be reported; None for a healthy run
     train: Callable[[], History] = field(repr=False)
     acceptable: tuple[str, ...] = ()
-    held_out: int = 0  # 0: the thresholds were chosen looking at it; 1-13: held-out rounds (see HELD_OUT)
+    held_out: int = 0  # 0: the thresholds were chosen looking at it; 1-19: held-out rounds (see HELD_OUT)
+
+
+def _held_out_case(held_out: int) -> Callable[..., Case]:
+    """The Case constructor of a blind round's block: ``(name, description, expected, train, acceptable=())``, its
+    cases tagged ``held_out``."""
+
+    def case(name: str, desc: str, expected: str | None, train: Callable[[], History], acceptable=()) -> Case:
+        return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=held_out)
+
+    return case
 
 
 def run_case(case: Case) -> tuple[History, Diagnosis]:
@@ -3942,8 +3952,7 @@ def _tok(seed, **kw):
 
 
 
-def _case14(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=14)
+_case14 = _held_out_case(14)
 
 
 HELD_OUT_14: list[Case] = [
@@ -4245,8 +4254,7 @@ def _hand(model, data, *, seed: int, epochs: int, make_opt, loss: str = "ce", ba
     return history
 
 
-def _case15(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=15)
+_case15 = _held_out_case(15)
 
 
 _D = lambda s: _digits(s)
@@ -4442,8 +4450,7 @@ def _experiment(name, *, seed, **kw):
     return fit_experiment(trainwise.load_experiment(name), seed=seed, callbacks=[Monitor()], **kw)
 
 
-def _case16(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=16)
+_case16 = _held_out_case(16)
 
 
 
@@ -4597,8 +4604,7 @@ CASES += HELD_OUT_16
 # tests/test_layer_stats.py): LeakyReLU with slope 0 is watched as a ReLU, whose units can die (s476). Left as
 # misses: s480, s482, s487, s490 (tests/test_zoo.py says why).
 
-def _case17(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=17)
+_case17 = _held_out_case(17)
 
 
 # ------------------------------------------------------------------------------------------------ models
@@ -4968,8 +4974,7 @@ CASES += HELD_OUT_17
 # 40 full-batch updates); a flat training curve is no plateau while validation still falls beyond its noise (round
 # 16's healthy s467). Left as misses: s498, s512, s513, s515 (tests/test_zoo.py says why).
 
-def _case18(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=18)
+_case18 = _held_out_case(18)
 
 
 # ------------------------------------------------------------------------------------------------ training
@@ -5395,8 +5400,7 @@ CASES += HELD_OUT_18
 # model's (s538, whose loss fell under twice ln 10 within three steps at a high LR; also round 17's s482). Left as
 # misses: s518, s519, s524, s527, s529, s533, s539 (tests/test_zoo.py says why).
 
-def _case19(name, desc, expected, train, acceptable=()):
-    return Case(name, desc, expected, train, acceptable=tuple(acceptable), held_out=19)
+_case19 = _held_out_case(19)
 
 
 # ------------------------------------------------------------------------------------------------ training

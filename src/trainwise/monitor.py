@@ -510,9 +510,7 @@ class Monitor(Callback):
             x = first_tensor(inputs) if kind == "layer" else None
             # Out of the activation-call mode: its Python dispatch would double these calls' cost.
             with torch.no_grad(), torch._C.DisableTorchFunction():
-                reduced = reduce_output(y, kind, x)
-                counts = histogram(y, kind) if with_counts else None
-            self._captured[name] = (reduced, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+                self._capture(name, kind, y, x, with_counts)
             self._seconds += time.perf_counter() - started
 
         return hook
@@ -523,13 +521,18 @@ class Monitor(Callback):
                 return
             started = time.perf_counter()
             with torch.no_grad():
-                reduced = reduce_output(y, kind, None)
-                counts = histogram(y, kind) if with_counts else None
-            self._captured[name] = (reduced, counts, int(y.shape[0]) if y.dim() >= 2 else None)
+                self._capture(name, kind, y, None, with_counts)
             self._call_kinds[name] = kind
             self._seconds += time.perf_counter() - started
 
         return on_output
+
+    def _capture(self, name: str, kind: str, y: torch.Tensor, x: torch.Tensor | None, with_counts: bool) -> None:
+        """Read one output (and a layer's input) for the measured step: its reduction, its histogram on histogram
+        steps, and the batch size it shows."""
+        reduced = reduce_output(y, kind, x)
+        counts = histogram(y, kind) if with_counts else None
+        self._captured[name] = (reduced, counts, int(y.shape[0]) if y.dim() >= 2 else None)
 
     def _add_call_entries(self) -> None:
         """Give activation functions seen for the first time their entries, placed in the order of the calls
