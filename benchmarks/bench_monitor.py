@@ -1,7 +1,8 @@
 """What watching a run costs: step time of a bare training loop against the same loop under a Monitor.
 
-    python benchmarks/bench_monitor.py            # full run (a few minutes on 2 CPU cores)
-    python benchmarks/bench_monitor.py --quick    # a smoke run
+    python benchmarks/bench_monitor.py                  # both designs (~25 minutes on 2 CPU cores)
+    python benchmarks/bench_monitor.py --design steps   # interleaved single steps only (~8 minutes)
+    python benchmarks/bench_monitor.py --quick          # a smoke run
 
 Two models on CPU (one thread, so that other processes disturb the timings less): an MLP (784-512-256-10,
 batch 128) and a CNN (two 3x3 conv layers and a linear head on 1x28x28 inputs, batch 64), trained with Adam on
@@ -15,22 +16,27 @@ cancels the drifts of a shared machine. Times are the CPU time of the training t
 wall-clock overhead is printed too. On a busy shared machine these A/B differences are noisy at the level of a few
 percent, so the last column also accounts for the cost directly: the time spent inside the monitor's own code
 (``Monitor.seconds``: its step calls and hooks) over the rest of the same block's time, median over blocks.
+
+A second design (:func:`bench_steps`) interleaves single steps in a random order and stratifies the overhead by
+the monitor's kind of step; its bootstrap interval is a few times narrower than the blocks' spread.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from trainwise.monitor import DEFAULT_EVERY, Monitor  # noqa: E402
+from trainwise.monitor import DEFAULT_EVERY, Monitor, is_measured_step  # noqa: E402
 
 
 def mlp() -> tuple[nn.Module, tuple[int, ...], int]:
@@ -93,6 +99,33 @@ class Bench:
             monitor._disarm()
         return result
 
+    def one_step(self, label: str) -> tuple[float, str]:
+        """CPU seconds of one training step under configuration ``label``, and the monitor's kind of step:
+        ``"histogram"``, ``"measured"``, ``"after measured"`` (it reads the gradient agreement), ``"plain"``; the
+        bare loop's steps are ``"bare"``. Arming the hooks is timed (in a loop of one configuration the previous
+        step's ``after_step`` does it); taking them off for the next configuration is not."""
+        monitor = self.monitors[label]
+        x, y = self.batches[self.i % len(self.batches)]
+        self.i += 1
+        kind = "bare" if monitor is None else _kind_of_step(monitor)
+        cpu = time.thread_time()
+        if monitor is not None:
+            monitor._arm()
+        loss = self.loss_fn(self.model(x), y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if monitor is not None:
+            monitor.before_step()
+        self.opt.step()
+        if monitor is not None:
+            monitor.after_step(loss)
+        else:
+            loss.item()  # the monitor reads the loss; so does any loop that logs it
+        seconds = time.thread_time() - cpu
+        if monitor is not None:
+            monitor._disarm()
+        return seconds, kind
+
     def close(self) -> None:
         for monitor in self.monitors.values():
             if monitor is not None:
@@ -130,26 +163,113 @@ def bench(name: str, factory, blocks: int, steps: int) -> list[dict]:
     return rows
 
 
+def _kind_of_step(monitor: Monitor) -> str:
+    step = monitor.step
+    if monitor.histograms and step % monitor.histogram_every == 0:
+        return "histogram"
+    if is_measured_step(step, monitor.every):
+        return "measured"
+    if step > 0 and is_measured_step(step - 1, monitor.every):
+        return "after measured"
+    return "plain"
+
+
+def bench_steps(name: str, factory, steps: int, seed: int = 0, resamples: int = 400) -> list[dict]:
+    """The same configurations, interleaved step by step: each round runs one step of each, in a random order.
+
+    Why a second design: blocks of 100 steps run seconds apart, and on a shared machine their times differ by
+    several percent from block to block, as much as the effect measured. Steps run milliseconds apart share the
+    machine's moment; the random order spreads what one step leaves in the caches for the next evenly over the
+    configurations. A monitor's steps are of a few kinds (plain steps pay for the gradient norm; measured,
+    after-measured and histogram steps for more), so its overhead is stratified: for each kind, the median step
+    time of that kind minus the bare loop's median step, weighted by how often the kind occurs in the monitor's
+    own run, over the bare median. Medians keep a hiccup of the machine out; the weights keep the rare heavy
+    steps in. Steps before the monitor's cadence settles (the powers of two below ``every``) are left out. The
+    interval is a bootstrap over rounds (a resampled round keeps its step of every configuration together):
+    2.5% and 97.5% quantiles of ``resamples`` resamplings."""
+    configs = {"bare loop": None, f"Monitor every {DEFAULT_EVERY} (default)": DEFAULT_EVERY, "Monitor every 16": 16,
+               "Monitor every step": 1}  # fmt: skip
+    runner = Bench(factory, configs, seed=seed)
+    order_rng = random.Random(seed)
+    labels = list(configs)
+    seconds: dict[str, list[float]] = {label: [] for label in labels}  # one entry per round, in round order
+    kinds: dict[str, list[str]] = {label: [] for label in labels}
+    warmup = max(configs[label] or 0 for label in labels)  # the powers of two below every, for every cadence
+    for r in range(steps + warmup):
+        order_rng.shuffle(labels)
+        for label in labels:
+            t, kind = runner.one_step(label)
+            if r >= warmup:
+                seconds[label].append(t)
+                kinds[label].append(kind)
+    runner.close()
+
+    def overhead(t: np.ndarray, kind: np.ndarray, bare: np.ndarray) -> float:
+        base = float(np.median(bare))
+        return sum(np.mean(kind == k) * (float(np.median(t[kind == k])) - base) for k in np.unique(kind)) / base
+
+    bare = np.array(seconds["bare loop"])
+    draws = np.random.default_rng(seed).integers(0, steps, size=(resamples, steps))
+    rows = [{"model": name, "config": "bare loop", "cpu_ms": 1e3 * float(np.median(bare))}]
+    for label in configs:
+        if configs[label] is None:
+            continue
+        t, kind = np.array(seconds[label]), np.array(kinds[label])
+        boot = sorted(overhead(t[i], kind[i], bare[i]) for i in draws)
+        rows.append({
+            "model": name, "config": label, "overhead": overhead(t, kind, bare),
+            "interval": (boot[int(0.025 * resamples)], boot[int(0.975 * resamples) - 1]),
+            "kinds": {k: (float(np.mean(kind == k)), 1e3 * (float(np.median(t[kind == k])) - float(np.median(bare))))
+                      for k in np.unique(kind)},
+        })  # fmt: skip
+    return rows
+
+
+def print_steps(rows: list[dict], steps: int) -> None:
+    print(f"\nInterleaved steps: {steps} rounds of one step per configuration in a random order; CPU time of the "
+          "training thread; overhead stratified by the monitor's kind of step (medians), 95% bootstrap interval\n")
+    print("| model | configuration | overhead | 95% interval | by kind of step: share of steps, extra ms per step |")
+    print("|---|---|---:|---:|---|")
+    for r in rows:
+        if "overhead" not in r:
+            print(f"| {r['model']} | {r['config']} ({r['cpu_ms']:.2f} ms / step) | - | - | - |")
+            continue
+        low, high = r["interval"]
+        kinds = "; ".join(f"{k} {100 * share:.1f}%: {extra:+.3f}" for k, (share, extra) in r["kinds"].items())
+        print(f"| {r['model']} | {r['config']} | {100 * r['overhead']:+.2f}% | {100 * low:+.2f}% .. {100 * high:+.2f}% "
+              f"| {kinds} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few blocks, for a smoke run")
-    parser.add_argument("--blocks", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="few blocks and steps, for a smoke run")
+    parser.add_argument("--design", choices=("both", "blocks", "steps"), default="both",
+                        help="blocks of steps, single steps interleaved, or both (default)")
+    parser.add_argument("--blocks", type=int, default=None, help="rounds of blocks (default 30)")
     parser.add_argument("--steps", type=int, default=DEFAULT_EVERY, help="steps per block (a multiple of the default cadence)")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="rounds of interleaved single steps (default 1600: two histogram periods of the default)")
     args = parser.parse_args()
     blocks = args.blocks or (3 if args.quick else 30)
+    rounds = args.rounds or (200 if args.quick else 1600)
     torch.set_num_threads(1)
-    rows = bench("MLP 784-512-256-10, batch 128", mlp, blocks, args.steps) + bench("CNN 2 conv + linear, batch 64", cnn, blocks, args.steps)
-    print(f"torch {torch.__version__}, 1 CPU thread, {blocks} interleaved rounds of one {args.steps}-step block per "
-          "configuration; CPU time of the training thread\n")
-    print("| model | configuration | ms / step | overhead: A/B (median) | A/B IQR | A/B wall clock | time inside the monitor |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for r in rows:
-        if r["config"] == "bare loop":
-            print(f"| {r['model']} | {r['config']} | {r['cpu_ms']:.2f} | - | - | - | - |")
-            continue
-        med, q1, q3 = r["cpu_overhead"]
-        print(f"| {r['model']} | {r['config']} | {r['cpu_ms']:.2f} | {100 * med:+.1f}% | {100 * q1:+.1f}% .. "
-              f"{100 * q3:+.1f}% | {100 * r['wall_overhead'][0]:+.1f}% | {100 * r['inside']:+.2f}% |")
+    models = (("MLP 784-512-256-10, batch 128", mlp), ("CNN 2 conv + linear, batch 64", cnn))
+    print(f"torch {torch.__version__}, 1 CPU thread")
+    if args.design in ("both", "blocks"):
+        rows = [row for name, factory in models for row in bench(name, factory, blocks, args.steps)]
+        print(f"\nBlocks: {blocks} interleaved rounds of one {args.steps}-step block per configuration; CPU time of "
+              "the training thread\n")
+        print("| model | configuration | ms / step | overhead: A/B (median) | A/B IQR | A/B wall clock | time inside the monitor |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            if r["config"] == "bare loop":
+                print(f"| {r['model']} | {r['config']} | {r['cpu_ms']:.2f} | - | - | - | - |")
+                continue
+            med, q1, q3 = r["cpu_overhead"]
+            print(f"| {r['model']} | {r['config']} | {r['cpu_ms']:.2f} | {100 * med:+.1f}% | {100 * q1:+.1f}% .. "
+                  f"{100 * q3:+.1f}% | {100 * r['wall_overhead'][0]:+.1f}% | {100 * r['inside']:+.2f}% |")
+    if args.design in ("both", "steps"):
+        print_steps([row for name, factory in models for row in bench_steps(name, factory, rounds)], rounds)
 
 
 if __name__ == "__main__":
