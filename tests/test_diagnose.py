@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from trainwise import History, fit
+from trainwise import History, Monitor, fit
 from trainwise.diagnose import CHECKS, SEVERITIES, Diagnosis, Finding, Verdict, check, diagnose, doctor
 from trainwise.history import EpochRecord
 from trainwise.monitor import RECORD_VERSION
@@ -793,6 +793,19 @@ def test_a_stalled_loss_at_a_constant_lr_is_a_plateau():
     assert _names(h) == {"plateau"} and diagnose(h)["plateau"].severity == "info"
     annealed = _history(losses, lrs=np.linspace(1e-2, 1e-4, 200))
     assert "plateau" not in _names(annealed)
+
+
+def test_a_stalled_loss_under_adagrad_is_no_plateau_its_steps_anneal_themselves():
+    losses = list(_decay(60, rate=0.1, floor=0.5)) + list(0.5 * (1 + 0.02 * np.random.default_rng(0).standard_normal(140)))
+    for name in ("adagrad", "Adagrad"):  # fit's string, or the class the Monitor records
+        assert "plateau" not in _names(_history(losses, lrs=[1e-2] * 200, optimizer=name))
+    assert "plateau" in _names(_history(losses, lrs=[1e-2] * 200, optimizer="adam"))
+    # in a loop of one's own, the Monitor records the optimizer's class
+    model = torch.nn.Linear(3, 1)
+    for opt, recorded in ((torch.optim.Adagrad(model.parameters()), "Adagrad"), (None, None)):
+        with Monitor(model, opt) as monitor:
+            pass
+        assert monitor.record["optimizer"] == recorded
 
 
 def _layers(first_grad, last_grad, n=10):

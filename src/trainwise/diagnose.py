@@ -457,9 +457,19 @@ class Run:
 
     @cached_property
     def annealed(self) -> bool:
-        """Whether the LR ended below half its maximum."""
+        """Whether the LR ended below half its maximum, or the optimizer anneals its own steps: Adagrad divides
+        each weight's LR by the root of its gradients' squares summed since the start, so its steps shrink as the
+        run goes on whatever the schedule (a constant group LR is not an undecayed one)."""
+        if (self.optimizer or "").lower() == "adagrad":
+            return True
         lrs = self.lrs[np.isfinite(self.lrs)]
         return bool(len(lrs) and lrs[-1] < 0.5 * lrs.max())
+
+    @cached_property
+    def optimizer(self) -> str | None:
+        """The optimizer's name: its class as the Monitor recorded it, else ``fit``'s ``config["optimizer"]``."""
+        name = (self.monitor or {}).get("optimizer") or self.history.config.get("optimizer")
+        return name if isinstance(name, str) else None
 
     # -- the monitor record ---------------------------------------------------------------------------------
     def weights(self, field_name: str) -> tuple[np.ndarray, list[str], np.ndarray] | None:

@@ -14,7 +14,8 @@ What is measured, and when (``step`` counts optimizer updates already applied, f
 * every step: the global gradient norm ``||g||`` over all parameters (before any clipping) — a NaN or Inf
   there is the cheap test for non-finite gradients. The loss and the hyperparameters the step used (``lr``,
   ``momentum`` or Adam's ``beta1``) are ``History.losses`` and ``History.hparams``; inside ``fit`` they are
-  recorded by the loop and not stored twice.
+  recorded by the loop and not stored twice. ``record["optimizer"]`` names the optimizer's class (Adagrad anneals
+  its own steps: the doctor reads its constant LR so).
 * on *measured* steps (0, 1, 2, 4, ... below ``every``, then every ``every``-th step): per parameter the
   gradient norm, the weight norm and the update ratio ``||w_after - w_before|| / ||w_before||`` (seed 002's
   rule of thumb wants it near 1e-3); per hooked module the output mean and std, the input std (layers with
@@ -734,6 +735,7 @@ def _empty_record(monitor: Monitor) -> dict[str, Any]:
         "every": monitor.every,
         "histogram_every": monitor.histogram_every if monitor.histograms else None,
         "saturation": SATURATION,
+        "optimizer": None if monitor._optimizer is None else type(monitor._optimizer).__name__,
         "seconds": 0.0,
         "grad_norm": [],
         "nonfinite": None,
