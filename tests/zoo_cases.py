@@ -37,6 +37,7 @@ from trainwise.history import History
 from trainwise.monitor import Monitor
 from trainwise.early_stopping import EarlyStopping
 from trainwise.training import PlateauDecay, TrainingDivergedWarning, fit, fit_experiment
+from trainwise import schedules
 
 __all__ = ["Case", "CASES", "run_case", "score"]
 
@@ -5782,3 +5783,806 @@ HELD_OUT_19: list[Case] = [
     _case19("r19_heavy_tailed_huber_batch2_s540", "heavy-tailed Huber regression with batch size 2", "batch_too_small", _t540),
 ]
 CASES += HELD_OUT_19
+
+
+# ================================================================================================================
+# Round 20: written blind like rounds 6-19 (the issue's definitions given), after round 19's changes: the issue's
+# own list of broken runs — LR x100 and x1/1000, batch size 1, no regularization on a tiny training set, a model far
+# too small, a deep sigmoid net, weights initialized far too large and far too small, ReLUs killed by a negative
+# bias, validation from another distribution — and healthy runs, on ground the zoo had not used: plotnine's
+# penguins, seals, txhousing, midwest, msleep, meat and luv_colours; scikit-learn's Hastie 10-2, Gaussian quantiles,
+# 12 blobs and low-rank matrices; attention pooling, an MLP-Mixer, a dilated TCN, depthwise-separable convs, weight
+# and spectral norm; SELU, Softplus, Mish, PReLU, ELU; AdamW, Nesterov, RMSprop with momentum, Adagrad. Each
+# training function's ``defect=False`` is the control its writer checked the label against. Its first run: recall
+# 16/16, precision 20/21, one healthy run of 8 flagged (a plateau on Adagrad at its constant LR, whose steps anneal
+# themselves: the one change after it).
+_case20 = _held_out_case(20)
+
+# ----------------------------------------------------------------------------------------------------------------
+# data: ((x_train, y_train), (x_val, y_val)) as torch tensors (float32 inputs; int64 classes or float32 targets)
+# ----------------------------------------------------------------------------------------------------------------
+
+def _split20(x, y, n_val, seed):
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(x))
+    va, tr = idx[:n_val], idx[n_val:]
+    return (x[tr], y[tr]), (x[va], y[va])
+
+
+def _std20(data, standardize_x=True, standardize_y=False):
+    """Standardize with the training statistics only; return torch tensors."""
+    (xt, yt), (xv, yv) = data
+    xt, xv = np.asarray(xt, np.float64), np.asarray(xv, np.float64)
+    if standardize_x:
+        mu, sd = xt.mean(0), xt.std(0)
+        sd[sd == 0] = 1.0
+        xt, xv = (xt - mu) / sd, (xv - mu) / sd
+    if standardize_y:
+        mu, sd = yt.mean(0), yt.std(0)
+        yt, yv = (yt - mu) / sd, (yv - mu) / sd
+    t = lambda a: torch.as_tensor(np.asarray(a, np.float32))
+    if np.issubdtype(np.asarray(yt).dtype, np.integer):
+        ty = lambda a: torch.as_tensor(np.asarray(a, np.int64))
+    else:
+        ty = t
+    return (t(xt), ty(yt)), (t(xv), ty(yv))
+
+
+def _penguins20(seed, target="species"):
+    """Palmer penguins (plotnine.data.penguins), complete rows: 4 measurements, sex, island one-hot."""
+    from plotnine.data import penguins
+
+    df = penguins.dropna().reset_index(drop=True)
+    num = df[["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]].to_numpy(np.float64)
+    sex = (df["sex"].astype(str) == "male").to_numpy(np.float64)[:, None]
+    island = np.stack([(df["island"].astype(str) == k).to_numpy(np.float64) for k in ("Biscoe", "Dream", "Torgersen")], 1)
+    species = df["species"].cat.codes.to_numpy(np.int64)
+    if target == "species":
+        return np.concatenate([num, sex, island], 1), species
+    return np.concatenate([num, island], 1), sex[:, 0].astype(np.int64), species  # sex from measurements
+
+
+def _seals20(seed):
+    """plotnine.data.seals: the seal-movement vector field, (lat, long) -> (delta_long, delta_lat)."""
+    from plotnine.data import seals
+
+    x = seals[["lat", "long"]].to_numpy(np.float64)
+    y = seals[["delta_long", "delta_lat"]].to_numpy(np.float64)
+    return _std20(_split20(x, y, 289, seed), True, True)
+
+
+def _blobs20(seed, n=4000, centers=12, dim=16, std=3.0):
+    from sklearn.datasets import make_blobs
+
+    x, y = make_blobs(n_samples=n, centers=centers, n_features=dim, cluster_std=std, center_box=(-10, 10),
+                      random_state=seed)
+    return _std20(_split20(x, y.astype(np.int64), n // 4, seed))
+
+
+def _txhousing20(seed, standardize=True):
+    """plotnine.data.txhousing, complete rows: log median price from city (one-hot), date and month (its sine and
+    cosine; with ``standardize=False`` the raw year and month number, nothing scaled)."""
+    from plotnine.data import txhousing
+
+    df = txhousing.dropna().reset_index(drop=True)
+    cities = sorted(df["city"].unique())
+    onehot = np.stack([(df["city"] == c).to_numpy(np.float64) for c in cities], 1)
+    ang = 2 * np.pi * (df["month"].to_numpy(np.float64) - 1) / 12
+    if standardize:
+        x = np.concatenate([onehot, df[["date"]].to_numpy(np.float64), np.sin(ang)[:, None], np.cos(ang)[:, None]], 1)
+    else:
+        x = np.concatenate([onehot, df[["date", "month"]].to_numpy(np.float64)], 1)
+    y = np.log(df["median"].to_numpy(np.float64))
+    return _std20(_split20(x, y, 1500, seed), standardize, True)
+
+
+def _midwest20(seed):
+    """plotnine.data.midwest: county poverty rate from demographics (log sizes, percentages, state one-hot)."""
+    from plotnine.data import midwest
+
+    df = midwest
+    cols = ["percwhite", "percblack", "percamerindan", "percasian", "perchsd", "percollege", "percprof",
+            "inmetro"]
+    logs = np.log(df[["area", "poptotal", "popdensity"]].to_numpy(np.float64))
+    states = np.stack([(df["state"] == s).to_numpy(np.float64) for s in ("IL", "IN", "MI", "OH", "WI")], 1)
+    x = np.concatenate([logs, df[cols].to_numpy(np.float64), states], 1)
+    y = df["percbelowpoverty"].to_numpy(np.float64)
+    return x, y
+
+
+def _msleep20(seed):
+    """plotnine.data.msleep: total sleep of 83 mammals from log body weight, diet, order and conservation status."""
+    from plotnine.data import msleep
+
+    df = msleep
+    lw = np.log(df[["bodywt"]].to_numpy(np.float64))
+    vore = np.stack([(df["vore"] == v).to_numpy(np.float64) for v in ("herbi", "omni", "carni", "insecti")], 1)
+    orders = sorted(df["order"].unique())
+    order = np.stack([(df["order"] == o).to_numpy(np.float64) for o in orders], 1)
+    cons = np.stack([(df["conservation"] == c).to_numpy(np.float64) for c in ("lc", "domesticated", "vu", "nt", "en")], 1)
+    x = np.concatenate([lw, vore, order, cons], 1)
+    y = df["sleep_total"].to_numpy(np.float64)
+    return x, y
+
+
+_LUV_FAMILIES20 = (("grey", "gray", "black", "white", "snow", "ivory", "azure", "linen", "seashell", "honeydew", "mintcream",
+                    "ghostwhite", "whitesmoke", "gainsboro", "lavenderblush"),
+                   ("blue", "navy", "turquoise", "cyan", "aquamarine", "steel", "skyblue", "slateblue"),
+                   ("green", "olive", "chartreuse", "lime", "seagreen"),
+                   ("red", "maroon", "firebrick", "tomato", "coral", "salmon", "crimson"),
+                   ("yellow", "gold", "khaki", "goldenrod", "wheat", "lemonchiffon", "cornsilk"),
+                   ("pink", "magenta", "orchid", "violet", "purple", "plum", "thistle", "lavender"),
+                   ("orange", "brown", "sienna", "tan", "chocolate", "peru", "burlywood", "bisque", "peach", "moccasin"))
+
+
+def _luv20(seed):
+    """plotnine.data.luv_colours: R's named colours in CIE Luv, labelled by the colour family their name says."""
+    from plotnine.data import luv_colours
+
+    x, y = [], []
+    for row in luv_colours.itertuples():
+        name = row.col
+        for k, fam in enumerate(_LUV_FAMILIES20[1:], 1):       # chromatic families first (e.g. "slategray" is grey)
+            if any(w in name for w in fam):
+                label = k
+                break
+        else:
+            label = 0 if any(w in name for w in _LUV_FAMILIES20[0]) else -1
+        if ("gray" in name or "grey" in name) and label != 0:
+            label = 0
+        if label >= 0:
+            x.append([row.L, row.u, row.v])
+            y.append(label)
+    return np.array(x, np.float64), np.array(y, np.int64)
+
+
+def _meat20(seed, window=24):
+    """plotnine.data.meat: monthly US red-meat production 1954-2023 (beef, veal, pork, lamb), log-differenced;
+    from the last ``window`` months of the four series predict next month's change in beef.
+    Inputs are (samples, 4 channels, window)."""
+    from plotnine.data import meat
+
+    recent = meat[meat["date"].dt.year >= 1954]            # the war and post-war years swing far wider
+    v = np.log(recent[["beef", "veal", "pork", "lamb_and_mutton"]].to_numpy(np.float64))
+    d = np.diff(v, axis=0)
+    d = (d - d.mean(0)) / d.std(0)
+    xs = np.stack([d[i:i + window].T for i in range(len(d) - window)])
+    ys = d[window:, 0]
+    return xs, ys
+
+
+def _hastie20(seed, n=4000):
+    from sklearn.datasets import make_hastie_10_2
+
+    x, y = make_hastie_10_2(n_samples=n, random_state=seed)
+    return _std20(_split20(x, (y > 0).astype(np.int64), n // 4, seed))
+
+
+def _quantiles20(seed, n=3000, dim=6, classes=5):
+    from sklearn.datasets import make_gaussian_quantiles
+
+    x, y = make_gaussian_quantiles(n_samples=n, n_features=dim, n_classes=classes, random_state=seed)
+    return _std20(_split20(x, y.astype(np.int64), n // 4, seed))
+
+
+def _lowrank20(seed, n=3000, dim=40):
+    """Inputs with a decaying spectrum (``make_low_rank_matrix``, standardized); target linear plus a tanh ridge plus
+    noise, standardized."""
+    from sklearn.datasets import make_low_rank_matrix
+
+    x = make_low_rank_matrix(n_samples=n, n_features=dim, effective_rank=6, tail_strength=0.2, random_state=seed)
+    x = (x - x.mean(0)) / x.std(0)
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((dim, 2)) / math.sqrt(dim)
+    y = x @ w[:, 0] + 0.7 * np.tanh(2 * x @ w[:, 1]) + 0.3 * rng.standard_normal(n)
+    return _std20(_split20(x, y, n // 4, seed), False, True)
+
+
+def _loaders20(data, batch, seed, val_batch=1024):
+    (xt, yt), (xv, yv) = data
+    g = torch.Generator().manual_seed(seed)
+    train = DataLoader(_Rows(xt, yt), batch_size=None,
+                       sampler=BatchSampler(RandomSampler(range(len(xt)), generator=g), batch, False))
+    val = DataLoader(_Rows(xv, yv), batch_size=None,
+                     sampler=BatchSampler(SequentialSampler(range(len(xv))), val_batch, False))
+    return train, val
+
+
+def _fit20(model, loss_fn, data, *, epochs, batch, lr, seed, optimizer="adam", schedule=None, options=None,
+           classes=None, every=100, callbacks=()):
+    train, val = _loaders20(data, batch, seed)
+    if isinstance(schedule, str) and schedule.startswith("cosine"):
+        schedule = schedules.cosine(lr, total_steps=epochs * len(train))
+    h = fit(model, loss_fn, train, val_loader=val, epochs=epochs, optimizer=optimizer, lr=lr, schedule=schedule,
+            seed=seed, metric=_accuracy if classes else None, optimizer_options=options,
+            callbacks=[Monitor(every=every), *callbacks])
+    h.config.update(task="classification" if classes else "regression", num_classes=classes)
+    return h
+
+
+def _loop20(model, loss_fn, opt, data, *, epochs, batch, seed, classes=None, every=100, sched=None):
+    """A hand-written loop with a Monitor by hand. ``sched(step) -> lr`` optional."""
+    torch.manual_seed(seed)
+    (xt, yt), (xv, yv) = data
+    g = torch.Generator().manual_seed(seed)
+    m = Monitor(model, opt, every=every).start()
+    step = 0
+    try:
+        for _ in range(epochs):
+            model.train()
+            tot, cnt = 0.0, 0
+            perm = torch.randperm(len(xt), generator=g)
+            for i in range(0, len(xt), batch):
+                rows = perm[i:i + batch]
+                if sched is not None:
+                    for group in opt.param_groups:
+                        group["lr"] = sched(step)
+                opt.zero_grad()
+                loss = loss_fn(model(xt[rows]), yt[rows])
+                loss.backward()
+                m.before_step()
+                opt.step()
+                m.after_step(loss)
+                step += 1
+                tot += loss.item() * len(rows)
+                cnt += len(rows)
+            model.eval()
+            with torch.no_grad(), m.validating():
+                out = model(xv)
+                vloss = float(loss_fn(out, yv))
+            if "constant_loss" not in m.history.extras:
+                m.history.extras["constant_loss"] = trainwise.constant_loss(loss_fn, out, yv)
+            m.end_epoch(train_loss=tot / cnt, val_loss=vloss, val_metric=_accuracy(out, yv) if classes else None)
+    finally:
+        m.close()
+    h = m.history
+    h.config.update(task="classification" if classes else "regression", num_classes=classes, seed=seed,
+                    optimizer=type(opt).__name__, lr=opt.defaults["lr"] if sched is None else sched(0), epochs=epochs)
+    return h
+
+
+def _mlp20(sizes, act, *, dropout=0.0, final_bias=True):
+    layers = []
+    for i in range(len(sizes) - 2):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), act()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(sizes[-2], sizes[-1], bias=final_bias))
+    return nn.Sequential(*layers)
+
+
+class _Squeeze20(nn.Module):
+    def forward(self, x):
+        return x.squeeze(-1)
+
+
+def _mse20(out, y):
+    return F.mse_loss(out, y)
+
+
+def _txseries20(seed, window=24):
+    """plotnine.data.txhousing: monthly log sales of the 26 cities with a complete record; from the last
+    ``window`` months (relative to the last one) predict next month's log sales (relative to the last one)."""
+    from plotnine.data import txhousing
+
+    xs, ys = [], []
+    for _, df in txhousing.sort_values(["city", "date"]).groupby("city"):
+        s = df["sales"].to_numpy(np.float64)
+        if np.isnan(s).any():
+            continue
+        s = np.log(s)
+        for i in range(len(s) - window):
+            xs.append(s[i:i + window] - s[i + window - 1])
+            ys.append(s[i + window] - s[i + window - 1])
+    x, y = np.array(xs)[:, None, :], np.array(ys)
+    (xt, yt), (xv, yv) = _split20(x, y, 1000, seed)
+    sx, my, sy = xt.std(), yt.mean(), yt.std()
+    t = lambda a: torch.as_tensor(np.asarray(a, np.float32))
+    return (t(xt / sx), t((yt - my) / sy)), (t(xv / sx), t((yv - my) / sy))
+
+
+def _meat_data20(seed):
+    x, y = _meat20(seed)
+    (xt, yt), (xv, yv) = _split20(x, y, 235, seed)
+    t = lambda a: torch.as_tensor(np.asarray(a, np.float32))
+    sy = yt.std()
+    return (t(xt), t(yt / sy)), (t(xv), t(yv / sy))
+
+
+def _luv_data20(seed):
+    x, y = _luv20(seed)
+    return _std20(_split20(x, y, 160, seed))
+
+
+def _midwest_data20(seed, n_train=None, log_target=False):
+    """Midwest counties split 327/110 (the first ``n_train`` training counties only, if given); inputs standardized,
+    target (the poverty rate, or its log) standardized with the training statistics."""
+    x, y = _midwest20(seed)
+    if log_target:
+        y = np.log(y)
+    (xt, yt), (xv, yv) = _split20(x, y, 110, seed)
+    if n_train:
+        xt, yt = xt[:n_train], yt[:n_train]
+    return _std20(((xt, yt), (xv, yv)), True, True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# models
+# ----------------------------------------------------------------------------------------------------------------
+
+class _AttnPool20(nn.Module):
+    """Each scalar feature becomes a token (a shared per-token MLP of value and feature embedding); a learned
+    query pools the tokens with attention; a head classifies."""
+
+    def __init__(self, n_features, classes, dim=32, heads=4):
+        super().__init__()
+        self.feat = nn.Parameter(torch.randn(n_features, dim) * 0.1)
+        self.value = nn.Linear(1, dim)
+        self.token = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.query = nn.Parameter(torch.randn(1, 1, dim) * 0.1)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.head = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, classes))
+
+    def forward(self, x):
+        tok = self.token(self.value(x.unsqueeze(-1)) + self.feat)          # (B, F, dim)
+        pooled, _ = self.attn(self.query.expand(len(x), -1, -1), tok, tok, need_weights=False)
+        return self.head(pooled.squeeze(1))
+
+
+class _MixerBlock20(nn.Module):
+    def __init__(self, tokens, dim, token_hidden, channel_hidden, dropout=0.0):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.token_mlp = nn.Sequential(nn.Linear(tokens, token_hidden), nn.GELU(), nn.Dropout(dropout),
+                                       nn.Linear(token_hidden, tokens))
+        self.channel_mlp = nn.Sequential(nn.Linear(dim, channel_hidden), nn.GELU(), nn.Dropout(dropout),
+                                         nn.Linear(channel_hidden, dim))
+
+    def forward(self, x):                                                     # (B, tokens, dim)
+        x = x + self.token_mlp(self.norm1(x).transpose(1, 2)).transpose(1, 2)
+        return x + self.channel_mlp(self.norm2(x))
+
+
+class _Mixer20(nn.Module):
+    """A small MLP-Mixer over a multichannel series: patches of ``patch`` steps are the tokens."""
+
+    def __init__(self, channels=4, length=24, patch=3, dim=32, depth=2, out=1, dropout=0.0):
+        super().__init__()
+        self.patch = patch
+        self.embed = nn.Linear(channels * patch, dim)
+        self.blocks = nn.Sequential(*[_MixerBlock20(length // patch, dim, 32, 2 * dim, dropout) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.out = nn.Linear(dim, out)
+
+    def forward(self, x):                                                     # (B, C, L)
+        b, c, l = x.shape
+        p = x.reshape(b, c, l // self.patch, self.patch).permute(0, 2, 1, 3).reshape(b, l // self.patch, c * self.patch)
+        return self.out(self.norm(self.blocks(self.embed(p))).mean(1)).squeeze(-1)
+
+
+class _DilatedTCN20(nn.Module):
+    """Causal dilated 1-D convolutions (dilations 1, 2, 4, 8) with residual connections; the last step predicts."""
+
+    def __init__(self, channels_in=1, width=32, dilations=(1, 2, 4, 8)):
+        super().__init__()
+        self.inp = nn.Conv1d(channels_in, width, 1)
+        self.convs = nn.ModuleList(nn.Conv1d(width, width, 3, dilation=d) for d in dilations)
+        self.acts = nn.ModuleList(nn.ReLU() for _ in dilations)
+        self.dil = dilations
+        self.out = nn.Linear(width, 1)
+
+    def forward(self, x):
+        h = self.inp(x)
+        for conv, act, d in zip(self.convs, self.acts, self.dil):
+            h = h + act(conv(F.pad(h, (2 * d, 0))))
+        return self.out(h[:, :, -1]).squeeze(-1)
+
+
+class _DWSep20(nn.Module):
+    """Depthwise-separable 1-D convolutions (a per-channel conv, then a 1x1 mix), global average pooling."""
+
+    def __init__(self, channels=4, width=32, kernel=5):
+        super().__init__()
+        self.dw1 = nn.Conv1d(channels, channels, kernel, padding=kernel // 2, groups=channels)
+        self.pw1 = nn.Conv1d(channels, width, 1)
+        self.act1 = nn.Hardswish()
+        self.dw2 = nn.Conv1d(width, width, kernel, padding=kernel // 2, groups=width)
+        self.pw2 = nn.Conv1d(width, width, 1)
+        self.act2 = nn.Hardswish()
+        self.out = nn.Linear(2 * width, 1)
+
+    def forward(self, x):
+        h = self.act1(self.pw1(self.dw1(x)))
+        h = self.act2(self.pw2(self.dw2(h)))
+        return self.out(torch.cat([h.mean(-1), h[:, :, -1]], 1)).squeeze(-1)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the cases: broken (541-556), healthy (557-564)
+# ----------------------------------------------------------------------------------------------------------------
+
+def _t541_20(defect=True):
+    """LR x100: AdamW at 0.3 instead of 3e-3 on a SELU MLP, Gaussian-quantile classes (5 shells in 6-D)."""
+    seed = 541
+    torch.manual_seed(seed)
+    data = _quantiles20(seed)
+    model = nn.Sequential(nn.Linear(6, 128), nn.SELU(), nn.Linear(128, 128), nn.SELU(), nn.Linear(128, 5))
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=20, batch=64, lr=0.3 if defect else 3e-3, seed=seed,
+                  optimizer="adamw", options=dict(weight_decay=1e-4), classes=5)
+
+
+def _t542_20(defect=True):
+    """LR x100: SGD with Nesterov momentum at 2.0 instead of 0.02, Softplus MLP on the seals' vector field."""
+    seed = 542
+    torch.manual_seed(seed)
+    data = _seals20(seed)
+    model = nn.Sequential(nn.Linear(2, 96), nn.Softplus(), nn.Linear(96, 96), nn.Softplus(), nn.Linear(96, 2))
+    return _fit20(model, _mse20, data, epochs=60, batch=32, lr=2.0 if defect else 0.02, seed=seed,
+                  optimizer="nesterov", every=50)
+
+
+def _t543_20(defect=True):
+    """LR /1000: RMSprop with momentum 0.9 at 1e-6 instead of 1e-3, Mish MLP, 20 Gaussian blobs in 16-D
+    (hand-written loop)."""
+    seed = 543
+    torch.manual_seed(seed)
+    data = _blobs20(seed, n=4000, centers=20, dim=16, std=4.0)
+    model = nn.Sequential(nn.Linear(16, 128), nn.Mish(), nn.Linear(128, 128), nn.Mish(), nn.Linear(128, 20))
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-6 if defect else 1e-3, momentum=0.9)
+    return _loop20(model, nn.CrossEntropyLoss(), opt, data, epochs=15, batch=64, seed=seed, classes=20)
+
+
+def _t544_20(defect=True):
+    """LR /1000: Adagrad at 5e-5 instead of 5e-2, PReLU MLP, log median house price of Texas cities."""
+    seed = 544
+    torch.manual_seed(seed)
+    data = _txhousing20(seed)
+    model = nn.Sequential(nn.Linear(49, 128), nn.PReLU(128), nn.Linear(128, 64), nn.PReLU(64), nn.Linear(64, 1),
+                          _Squeeze20())
+    return _fit20(model, _mse20, data, epochs=12, batch=64, lr=5e-5 if defect else 5e-2, seed=seed,
+                  optimizer="adagrad")
+
+
+def _t545_20(defect=True):
+    """Batch size 1 instead of 64 (same SGD-momentum LR), Mish MLP on Hastie's 10-D chi-square problem."""
+    seed = 545
+    torch.manual_seed(seed)
+    data = _hastie20(seed, n=2000)
+    model = nn.Sequential(nn.Linear(10, 64), nn.Mish(), nn.Linear(64, 64), nn.Mish(), nn.Linear(64, 2))
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=4 if defect else 30, batch=1 if defect else 64,
+                  lr=0.02, seed=seed, optimizer="momentum", classes=2, every=100 if defect else 50)
+
+
+def _t546_20(defect=True):
+    """No regularization on 50 mammals: a 512-wide 3-layer ELU MLP, AdamW with no weight decay, 400 full-batch
+    epochs predicting total sleep (control: dropout 0.5 and weight decay 0.5; hand-written loop)."""
+    seed = 546
+    torch.manual_seed(seed)
+    x, y = _msleep20(seed)
+    data = _std20(_split20(x, y, 33, seed), True, True)
+    model = _mlp20([x.shape[1], 512, 512, 512, 1], nn.ELU, dropout=0.0 if defect else 0.5)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0 if defect else 0.5)
+    loss = lambda out, t: F.mse_loss(out.squeeze(-1), t)
+    return _loop20(model, loss, opt, data, epochs=400, batch=64, seed=seed, every=20)
+
+
+def _t547_20(defect=True):
+    """No regularization on 40 counties: attention-pooling network (feature tokens), AdamW without weight decay,
+    400 full-batch epochs predicting the poverty rate (control: weight decay 0.3, dropout in the head, 100 epochs)."""
+    seed = 547
+    torch.manual_seed(seed)
+    data = _midwest_data20(seed, n_train=40)
+    model = _AttnPool20(16, 1, dim=48)
+    if not defect:
+        model.head.insert(3, nn.Dropout(0.3))
+    return _fit20(nn.Sequential(model, _Squeeze20()), _mse20, data, epochs=400 if defect else 100, batch=40,
+                  lr=1e-3, seed=seed, optimizer="adamw", options=dict(weight_decay=0.0 if defect else 0.3), every=20)
+
+def _t548_20(defect=True):
+    """Model far too small: one hidden layer of 2 PReLU units for Hastie's 10-D chi-square problem, Adam
+    (control: 32 units)."""
+    seed = 548
+    torch.manual_seed(seed)
+    data = _hastie20(seed, n=4000)
+    h = 2 if defect else 32
+    model = nn.Sequential(nn.Linear(10, h), nn.PReLU(), nn.Linear(h, 2))
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=40, batch=32, lr=1e-2, seed=seed, optimizer="adam",
+                  classes=2, every=50)
+
+
+def _t549_20(defect=True):
+    """Stopped far too early: a depthwise-separable 1-D conv net on the meat series, 3 epochs of Adam at a healthy
+    LR while both losses still fall (control: 60 epochs)."""
+    seed = 549
+    torch.manual_seed(seed)
+    data = _meat_data20(seed)
+    model = _DWSep20()
+    return _fit20(model, _mse20, data, epochs=3 if defect else 60, batch=32, lr=1e-3, seed=seed, optimizer="adam",
+                  every=10)
+
+
+def _t550_20(defect=True):
+    """Deep sigmoid net: 10 sigmoid layers of 64 (control: the same depth with ReLU and Kaiming init), SGD with
+    momentum, Gaussian-quantile classes (5 shells in 6-D)."""
+    seed = 550
+    torch.manual_seed(seed)
+    data = _quantiles20(seed)
+    model = _mlp20([6] + [64] * 10 + [5], nn.Sigmoid if defect else nn.ReLU)
+    if not defect:
+        for mod in model:
+            if isinstance(mod, nn.Linear):
+                nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
+                nn.init.zeros_(mod.bias)
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=25, batch=64, lr=0.05, seed=seed, optimizer="momentum",
+                  classes=5, every=50)
+
+
+def _t551_20(defect=True):
+    """Weights initialized far too large: N(0, (8/sqrt(fan_in))^2) in a 6-layer LeakyReLU MLP (control: Kaiming),
+    Adam, 20 Gaussian blobs."""
+    seed = 551
+    torch.manual_seed(seed)
+    data = _blobs20(seed, n=4000, centers=20, dim=16, std=4.0)
+    model = _mlp20([16] + [128] * 5 + [20], nn.LeakyReLU)
+    for mod in model:
+        if isinstance(mod, nn.Linear):
+            if defect:
+                nn.init.normal_(mod.weight, 0.0, 8.0 / math.sqrt(mod.in_features))
+            else:
+                nn.init.kaiming_normal_(mod.weight, a=0.01, nonlinearity="leaky_relu")
+            nn.init.zeros_(mod.bias)
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=12, batch=64, lr=1e-3, seed=seed, optimizer="adam",
+                  classes=20, every=50)
+
+
+def _t552_20(defect=True):
+    """Weights initialized far too small: N(0, 0.01^2) in an 8-layer tanh MLP (control: Xavier), SGD with momentum,
+    8-class make_classification."""
+    seed = 552
+    torch.manual_seed(seed)
+    from sklearn.datasets import make_classification
+    x, y = make_classification(n_samples=3000, n_features=20, n_informative=10, n_redundant=4, n_classes=8,
+                               n_clusters_per_class=2, class_sep=1.5, random_state=seed)
+    data = _std20(_split20(x, y.astype(np.int64), 750, seed))
+    model = _mlp20([20] + [100] * 8 + [8], nn.Tanh)
+    for mod in model:
+        if isinstance(mod, nn.Linear):
+            if defect:
+                nn.init.normal_(mod.weight, 0.0, 0.01)
+            else:
+                nn.init.xavier_normal_(mod.weight, gain=5 / 3)
+            nn.init.zeros_(mod.bias)
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=15, batch=64, lr=0.05, seed=seed, optimizer="momentum",
+                  classes=8, every=50)
+
+
+def _t553_20(defect=True):
+    """ReLUs killed by a bias of -4 in every hidden layer (control: zero bias), Adam, 7 colour families of R's named
+    colours in CIE Luv."""
+    seed = 553
+    torch.manual_seed(seed)
+    data = _luv_data20(seed)
+    model = _mlp20([3, 128, 128, 128, 7], nn.ReLU)
+    for mod in list(model)[:-1]:
+        if isinstance(mod, nn.Linear):
+            nn.init.constant_(mod.bias, -4.0 if defect else 0.0)
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=40, batch=32, lr=1e-3, seed=seed, optimizer="adam",
+                  classes=7, every=50)
+
+
+def _t554_20(defect=True):
+    """Validation from another distribution: sex of penguins from their measurements, trained on Adelie and
+    Chinstrap, validated on Gentoo (much larger birds; control: a random split). Weight-normed MLP, hand loop."""
+    seed = 554
+    torch.manual_seed(seed)
+    x, y, species = _penguins20(seed, target="sex")
+    if defect:
+        tr, va = species != 2, species == 2
+        data = _std20(((x[tr], y[tr]), (x[va], y[va])))
+    else:
+        data = _std20(_split20(x, y, int((species == 2).sum()), seed))
+    wn = nn.utils.parametrizations.weight_norm
+    model = nn.Sequential(wn(nn.Linear(7, 64)), nn.SiLU(), wn(nn.Linear(64, 64)), nn.SiLU(), nn.Linear(64, 2))
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
+    return _loop20(model, nn.CrossEntropyLoss(), opt, data, epochs=60, batch=32, seed=seed, classes=2, every=25)
+
+
+def _t555_20(defect=True):
+    """Saturated tanh: the Texas house-price inputs fed unscaled, the date as a raw year (2000-2015) and the month as
+    1-12 (control: standardized), tanh MLP, Adam."""
+    seed = 555
+    torch.manual_seed(seed)
+    data = _txhousing20(seed, standardize=not defect)
+    model = nn.Sequential(nn.Linear(data[0][0].shape[1], 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 1), _Squeeze20())
+    return _fit20(model, _mse20, data, epochs=10, batch=64, lr=1e-3, seed=seed, optimizer="adam")
+
+
+def _t556_20(defect=True):
+    """Plateau: SGD with momentum held at 0.1 for 24 epochs on make_sparse_uncorrelated (y = x1 + 2 x2 - 2 x3 - 1.5 x4
+    + noise), the loss flat after the third epoch (control: the same peak, cosine-decayed)."""
+    seed = 556
+    torch.manual_seed(seed)
+    from sklearn.datasets import make_sparse_uncorrelated
+    x, y = make_sparse_uncorrelated(n_samples=10000, n_features=10, random_state=seed)
+    data = _std20(_split20(x, y, 2000, seed), True, True)
+    model = nn.Sequential(nn.Linear(10, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(), nn.Linear(64, 1), _Squeeze20())
+    return _fit20(model, _mse20, data, epochs=24, batch=64, lr=0.1, seed=seed, optimizer="momentum",
+                  schedule=None if defect else "cosine")
+
+
+def _t557_20(defect=True):
+    """Healthy: attention pooling over feature tokens, AdamW (wd 1e-2) with cosine decay, Hastie's 10-D problem.
+    ``defect=False`` trains it twice as long (the longer control)."""
+    seed = 557
+    torch.manual_seed(seed)
+    data = _hastie20(seed, n=4000)
+    return _fit20(_AttnPool20(10, 2), nn.CrossEntropyLoss(), data, epochs=20 if defect else 40, batch=64, lr=3e-3,
+                  seed=seed, optimizer="adamw", options=dict(weight_decay=1e-2), schedule="cosine", classes=2)
+
+
+def _t558_20(defect=True):
+    """Healthy: MLP-Mixer over 3-month patches of the meat series, dropout 0.1 and weight decay 0.1, AdamW with
+    one-cycle (control: twice as long)."""
+    seed = 558
+    torch.manual_seed(seed)
+    data = _meat_data20(seed)
+    epochs = 20 if defect else 40
+    steps = epochs * math.ceil(len(data[0][0]) / 32)
+    return _fit20(_Mixer20(dim=24, dropout=0.1), _mse20, data, epochs=epochs, batch=32, lr=2e-3, seed=seed,
+                  optimizer="adamw", options=dict(weight_decay=0.1),
+                  schedule=schedules.one_cycle_policy(2e-3, total_steps=steps), every=50)
+
+
+def _t559_20(defect=True):
+    """Healthy: dilated causal TCN on monthly Texas sales (next month from the last 24), AdamW with cosine decay."""
+    seed = 559
+    torch.manual_seed(seed)
+    data = _txseries20(seed)
+    return _fit20(_DilatedTCN20(), _mse20, data, epochs=15 if defect else 30, batch=64, lr=2e-3, seed=seed,
+                  optimizer="adamw", options=dict(weight_decay=1e-2), schedule="cosine")
+
+
+def _t560_20(defect=True):
+    """Healthy: weight-normed Softplus MLP on the seals' vector field, Adam, LR stepped down 5x at 50% and 75% of the
+    run (hand-written loop; control: twice as long)."""
+    seed = 560
+    torch.manual_seed(seed)
+    data = _seals20(seed)
+    wn = nn.utils.parametrizations.weight_norm
+    model = nn.Sequential(wn(nn.Linear(2, 128)), nn.Softplus(), wn(nn.Linear(128, 128)), nn.Softplus(),
+                          nn.Linear(128, 2))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    epochs = 120 if defect else 240
+    spe = math.ceil(len(data[0][0]) / 32)
+    sched = schedules.multistep(3e-3, milestones=[epochs * spe // 2, epochs * spe * 3 // 4], factor=0.2)
+    return _loop20(model, _mse20, opt, data, epochs=epochs, batch=32, seed=seed, sched=sched)
+
+
+def _t561_20(defect=True):
+    """Healthy: GELU MLP with a spectral-norm hidden layer on Gaussian-quantile classes (5 shells in 6-D), AdamW with
+    cosine decay (control: twice as long)."""
+    seed = 561
+    torch.manual_seed(seed)
+    data = _quantiles20(seed)
+    sn = nn.utils.parametrizations.spectral_norm
+    model = nn.Sequential(nn.Linear(6, 128), nn.GELU(), sn(nn.Linear(128, 128)), nn.GELU(), nn.Linear(128, 5))
+    return _fit20(model, nn.CrossEntropyLoss(), data, epochs=60 if defect else 120, batch=64, lr=3e-3, seed=seed,
+                  optimizer="adamw", options=dict(weight_decay=1e-2), schedule="cosine", classes=5, every=50)
+
+
+def _t562_20(defect=True):
+    """Healthy: small Softplus MLP with dropout and weight decay, Adagrad, log poverty rate of 327 midwest counties
+    (control: twice as long)."""
+    seed = 562
+    torch.manual_seed(seed)
+    data = _midwest_data20(seed, log_target=True)
+    model = nn.Sequential(nn.Linear(16, 32), nn.Softplus(), nn.Dropout(0.2), nn.Linear(32, 1), _Squeeze20())
+    return _fit20(model, _mse20, data, epochs=60 if defect else 120, batch=32, lr=0.02, seed=seed,
+                  optimizer="adagrad", options=dict(weight_decay=1e-3), every=50)
+
+
+def _t563_20(defect=True):
+    """Healthy: PReLU MLP on inputs with a decaying spectrum (make_low_rank_matrix), RMSprop with momentum and
+    weight decay 1e-2, LR decayed by cosine in a hand-written loop (control: twice as long)."""
+    seed = 563
+    torch.manual_seed(seed)
+    data = _lowrank20(seed)
+    model = nn.Sequential(nn.Linear(40, 32), nn.PReLU(32), nn.Linear(32, 32), nn.PReLU(32), nn.Linear(32, 1),
+                          _Squeeze20())
+    opt = torch.optim.RMSprop(model.parameters(), lr=3e-4, momentum=0.9, weight_decay=1e-2)
+    epochs = 30 if defect else 60
+    sched = schedules.cosine(3e-4, total_steps=epochs * math.ceil(len(data[0][0]) / 32))
+    return _loop20(model, _mse20, opt, data, epochs=epochs, batch=32, seed=seed, sched=sched, every=50)
+
+
+def _t564_20(defect=True):
+    """Healthy: penguin species from measurements, sex and island; a small Mish MLP, SGD with Nesterov momentum,
+    cosine decay and weight decay 1e-2 (hand-written loop; control: twice as long)."""
+    seed = 564
+    torch.manual_seed(seed)
+    x, y = _penguins20(seed)
+    data = _std20(_split20(x, y, 100, seed))
+    model = nn.Sequential(nn.Linear(8, 32), nn.Mish(), nn.Linear(32, 3))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-2)
+    epochs = 30 if defect else 60
+    sched = schedules.cosine(0.05, total_steps=epochs * math.ceil(len(data[0][0]) / 16))
+    return _loop20(model, nn.CrossEntropyLoss(), opt, data, epochs=epochs, batch=16, seed=seed, classes=3, sched=sched,
+                   every=25)
+
+
+HELD_OUT_20: list[Case] = [
+    _case20("lr_x100_adamw_selu_quantiles_s541",
+          "AdamW at 0.3 (healthy 3e-3, x100) on a SELU MLP classifying 5 Gaussian-quantile shells in 6-D.",
+          "lr_too_high", _t541_20, ["exploding_gradients", "underfitting"]),
+    _case20("lr_x100_nesterov_softplus_seals_s542",
+          "SGD with Nesterov momentum at 2.0 (healthy 0.02, x100) on a Softplus MLP fitting the seals' vector field.",
+          "lr_too_high", _t542_20, ["exploding_gradients"]),
+    _case20("lr_div1000_rmsprop_mish_blobs_s543",
+          "RMSprop with momentum at 1e-6 (healthy 1e-3, /1000), Mish MLP, 20 Gaussian blobs in 16-D; hand-written loop.",
+          "lr_too_low", _t543_20, ["underfitting"]),
+    _case20("lr_div1000_adagrad_prelu_txhousing_s544",
+          "Adagrad at 5e-5 (healthy 5e-2, /1000), PReLU MLP, log median house price of Texas cities.",
+          "lr_too_low", _t544_20, ["underfitting"]),
+    _case20("batch1_sgd_mish_hastie_s545",
+          "Batch size 1 (default 64) at SGD-momentum LR 0.02, Mish MLP on Hastie's 10-D chi-square problem.",
+          "batch_too_small", _t545_20),
+    _case20("no_reg_wide_elu_msleep50_s546",
+          "50 mammals, a 3x512 ELU MLP, no dropout or weight decay, 400 full-batch AdamW epochs on total sleep; "
+          "hand-written loop.", "overfitting", _t546_20),
+    _case20("no_reg_attnpool_midwest40_s547",
+          "40 midwest counties, an attention-pooling feature-token network without weight decay or dropout, 400 "
+          "full-batch AdamW epochs on the poverty rate.", "overfitting", _t547_20),
+    _case20("two_unit_prelu_hastie_s548",
+          "A hidden layer of 2 PReLU units for Hastie's 10-D chi-square problem, trained to convergence.",
+          "underfitting", _t548_20),
+    _case20("stopped_early_dwsep_conv_meat_s549",
+          "Depthwise-separable 1-D conv net on the meat-production series, stopped after 3 epochs while both losses "
+          "still fall (Adam at a healthy 1e-3).", "underfitting", _t549_20),
+    _case20("sigmoid_deep10_quantiles_s550",
+          "10 sigmoid layers of 64 with default init, SGD momentum, Gaussian-quantile shells.",
+          "vanishing_gradients", _t550_20, ["underfitting"]),
+    _case20("init_x8_leaky_deep_blobs_s551",
+          "Weights drawn with std 8/sqrt(fan_in) in a 6-layer LeakyReLU MLP, 20 Gaussian blobs, Adam.",
+          "bad_initialization", _t551_20, ["exploding_gradients"]),
+    _case20("init_tiny_tanh_deep_classif_s552",
+          "Weights drawn with std 0.01 in a tanh MLP with 8 hidden layers of 100, 8-class make_classification, "
+          "SGD momentum.",
+          "bad_initialization", _t552_20, ["vanishing_gradients", "underfitting"]),
+    _case20("relu_bias_minus4_luv_s553",
+          "Every hidden ReLU layer's bias set to -4 (standardized inputs), 7 colour families of R's colours in CIE Luv.",
+          "dead_relu", _t553_20, ["underfitting", "vanishing_gradients"]),
+    _case20("val_gentoo_train_adelie_chinstrap_s554",
+          "Penguin sex from measurements, trained on Adelie and Chinstrap, validated on the much larger Gentoo; "
+          "weight-normed SiLU MLP, hand-written loop.", "unrepresentative_validation", _t554_20, ["overfitting"]),
+    _case20("raw_year_tanh_txhousing_s555",
+          "Texas house prices with the year (2000-2015) and month number fed unscaled into a tanh MLP.",
+          "saturated_activations", _t555_20, ["underfitting", "vanishing_gradients"]),
+    _case20("constant_lr_plateau_sparse_uncorr_s556",
+          "SGD momentum held at 0.1 for 24 epochs on make_sparse_uncorrelated; the loss flat from the second epoch.",
+          "plateau", _t556_20),
+    _case20("healthy_attnpool_hastie_s557",
+          "Attention pooling over feature tokens, AdamW with weight decay and cosine decay, Hastie's 10-D problem.",
+          None, _t557_20),
+    _case20("healthy_mixer_meat_s558",
+          "Small MLP-Mixer over 3-month patches of the meat series, dropout and weight decay, AdamW one-cycle.",
+          None, _t558_20),
+    _case20("healthy_dilated_tcn_txsales_s559",
+          "Dilated causal TCN forecasting next month's sales of 26 Texas cities, AdamW with cosine decay.",
+          None, _t559_20),
+    _case20("healthy_weightnorm_seals_s560",
+          "Weight-normed Softplus MLP on the seals' vector field, Adam with two step decays; hand-written loop.",
+          None, _t560_20),
+    _case20("healthy_specnorm_quantiles_s561",
+          "GELU MLP with a spectral-norm hidden layer on Gaussian-quantile shells, AdamW with cosine decay.",
+          None, _t561_20),
+    _case20("healthy_adagrad_midwest_s562",
+          "Small Softplus MLP with dropout and weight decay, Adagrad, log poverty rate of 327 midwest counties.",
+          None, _t562_20),
+    _case20("healthy_rmsprop_lowrank_s563",
+          "PReLU MLP on low-rank inputs, RMSprop with momentum and weight decay, cosine decay; hand-written loop.",
+          None, _t563_20),
+    _case20("healthy_nesterov_penguins_s564",
+          "Penguin species from measurements, small Mish MLP, SGD Nesterov with cosine decay and weight decay; "
+          "hand-written loop.", None, _t564_20),
+]
+CASES += HELD_OUT_20
