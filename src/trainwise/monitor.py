@@ -91,8 +91,9 @@ DEFAULT_EVERY = 100
 """Default cadence of the per-layer measurements. A measured step costs about one more step of a small model
 (weight snapshot, norms, activation statistics, a gradient copy), so every 100 steps it adds under 1%; the
 gradient norm read at every step (one pass over the gradients) costs 1-3% more on CPU, depending on how much
-computation each parameter gets (``benchmarks/bench_monitor.py``, the monitor's own time: 3.4-4.4% in all on a
-0.5M-parameter MLP with batch 128, about 1% on a small CNN)."""
+computation each parameter gets and how busy the machine's memory is (``benchmarks/bench_monitor.py``, single steps
+interleaved: 1.5-2.3% in all on a 0.5M-parameter MLP with batch 128 on a quiet host, ~3% on a loaded one; about 1% on
+a small CNN)."""
 
 
 
