@@ -83,16 +83,7 @@ class Bench:
         inside = monitor.seconds if monitor is not None else 0.0
         cpu, start = time.thread_time(), time.perf_counter()
         for _ in range(steps):
-            x, y = self.batches[self.i % len(self.batches)]
-            self.i += 1
-            loss = self.loss_fn(self.model(x), y)
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if monitor is not None:
-                monitor.before_step()
-            self.opt.step()
-            if monitor is not None:
-                monitor.after_step(loss)
+            self._train_step(monitor)
         result = (time.thread_time() - cpu) / steps, (time.perf_counter() - start) / steps
         result += ((monitor.seconds - inside) / steps if monitor is not None else 0.0,)
         if monitor is not None:
@@ -105,12 +96,19 @@ class Bench:
         bare loop's steps are ``"bare"``. Arming the hooks is timed (in a loop of one configuration the previous
         step's ``after_step`` does it); taking them off for the next configuration is not."""
         monitor = self.monitors[label]
-        x, y = self.batches[self.i % len(self.batches)]
-        self.i += 1
         kind = "bare" if monitor is None else _kind_of_step(monitor)
         cpu = time.thread_time()
         if monitor is not None:
             monitor._arm()
+        self._train_step(monitor)
+        seconds = time.thread_time() - cpu
+        if monitor is not None:
+            monitor._disarm()
+        return seconds, kind
+
+    def _train_step(self, monitor: Monitor | None) -> None:
+        x, y = self.batches[self.i % len(self.batches)]
+        self.i += 1
         loss = self.loss_fn(self.model(x), y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -121,10 +119,6 @@ class Bench:
             monitor.after_step(loss)
         else:
             loss.item()  # the monitor reads the loss; so does any loop that logs it
-        seconds = time.thread_time() - cpu
-        if monitor is not None:
-            monitor._disarm()
-        return seconds, kind
 
     def close(self) -> None:
         for monitor in self.monitors.values():
