@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-ROUNDS = {0: "0 (tuned on)", **{r: f"{r} (held out)" for r in range(1, 21)}}
+ROUNDS = {0: "0 (tuned on)", **{r: f"{r} (held out)" for r in range(1, 22)}}
 
 
 def _run(name: str) -> tuple[str, list[str], float]:

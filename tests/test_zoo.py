@@ -105,6 +105,16 @@ KNOWN_MISSES = {
     "r14_mpg_resnet_param_groups_s417": "a healthy residual MLP at a constant LR whose validation stopped improving "
     "at epoch 23 of 40: reported as a plateau (a cosine decay ends ~3% lower on average, so the reading is not "
     "groundless), but its writer labelled the run healthy",
+    "healthy_transformer_bigram_mask_s582": "a healthy transformer whose dropout keeps the training loss high: "
+    "validation sits at 0.37x training over the second half — read as validation far below training (the inputs "
+    "match; nothing in the record says dropout, not the data, makes the difference)",
+    "healthy_noisy_conv1d_forecast_s583": "a healthy 1-D conv forecaster on noisy targets: both losses end at 74% of "
+    "the constant prediction's — read as underfitting, like s280 (the noise floor sits above the 'poor' half)",
+    "healthy_label_noise_digits_s584": "a healthy CNN on digits with 40% random labels: both losses end at 64% of the "
+    "constant prediction's — read as underfitting, like s518 (label noise sets the floor)",
+    "exploding_rnn_recurrent_x4_s578": "a recurrent weight x4: gradient spikes 263x the recent median (found), and "
+    "the weights the spikes throw outward grow 10x under steps of 1.5e-2 — also read as lr_too_high, a finding the "
+    "explosion causes but that the checks do not trace back to it (as s480)",
 }
 
 
@@ -153,7 +163,7 @@ def test_every_finding_of_the_issue_has_a_broken_case_and_some_are_held_out():
                         "unrepresentative_validation", "vanishing_gradients", "exploding_gradients", "dead_relu",
                         "bad_initialization", "plateau"}  # fmt: skip
     assert sum(c.expected is None for c in CASES) >= 5
-    assert {c.held_out for c in CASES} == set(range(21))
+    assert {c.held_out for c in CASES} == set(range(22))
 
 
 def test_recall_and_precision_follow_their_definitions():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -6586,3 +6587,964 @@ HELD_OUT_20: list[Case] = [
           "hand-written loop.", None, _t564_20),
 ]
 CASES += HELD_OUT_20
+
+
+# ================================================================================================================
+# Round 21: written blind like rounds 6-20 (the issue's definitions given), after round 20's change: images and
+# sequences — small CNNs and ResNet-style nets (BatchNorm, GroupNorm, global pooling) on digits as 1x8x8 images and on
+# generated bars and blobs; 1-D CNNs, GRUs, LSTMs and small transformers (positional embeddings, padding masks) on
+# generated sequences — the issue's list of broken runs (LR x100 and x1/1000, batch 2, no regularization on 60
+# images, a GRU of 2 units, a deep sigmoid CNN, init too large and too small, ReLUs under a bias of -5, transposed
+# validation digits, a plateau at a constant LR, a recurrent weight x4) and ten healthy runs, two on noisy tasks. Its
+# first run: recall 14/14, precision 17/21, three healthy runs of 10 flagged (two noise floors read as underfitting,
+# a transformer whose dropout keeps training above validation), one explosion with lr_too_high beside it.
+_case21 = _held_out_case(21)
+
+# ----------------------------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------------------------
+
+_DIGITS_CACHE21 = {}
+
+
+def _digit_images21(seed, n_val=360):
+    """scikit-learn's 8x8 digits as 1x8x8 images (pixels 0..16 scaled to 0..1, then standardized with the
+    training set's single mean/std), split at random (``seed``) into training and ``n_val`` validation images."""
+    if "d" not in _DIGITS_CACHE21:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        _DIGITS_CACHE21["d"] = (d.data.astype(np.float32) / 16.0, d.target.astype(np.int64))
+    x, y = _DIGITS_CACHE21["d"]
+    perm = np.random.default_rng(seed).permutation(len(x))
+    x, y = torch.tensor(x[perm]).reshape(-1, 1, 8, 8), torch.tensor(y[perm])
+    xt, yt, xv, yv = x[n_val:], y[n_val:], x[:n_val], y[:n_val]
+    mean, std = xt.mean(), xt.std()
+    return ((xt - mean) / std, yt), ((xv - mean) / std, yv)
+
+
+def _bars21(n, seed, size=12, noise=0.3):
+    """Images with one bar at one of 4 orientations (0, 45, 90, 135 degrees) at a random place and length, on
+    Gaussian pixel noise; the label is the orientation."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, 1, size, size)).astype(np.float32) * noise
+    y = rng.integers(0, 4, n)
+    dirs = [(0, 1), (1, 1), (1, 0), (1, -1)]
+    for i in range(n):
+        dr, dc = dirs[y[i]]
+        length = rng.integers(5, 9)
+        r0 = rng.integers(0, size)
+        c0 = rng.integers(0, size)
+        amp = rng.uniform(0.8, 1.2)
+        for k in range(-(length // 2), length - length // 2):
+            r, c = r0 + k * dr, c0 + k * dc
+            if 0 <= r < size and 0 <= c < size:
+                x[i, 0, r, c] += amp
+    return torch.tensor(x), torch.tensor(y, dtype=torch.int64)
+
+
+def _blobs21(n, seed, size=12, max_blobs=4, noise=0.15):
+    """Images with 1..``max_blobs`` Gaussian blobs at random places; the label is the count minus one."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    x = rng.standard_normal((n, 1, size, size)).astype(np.float32) * noise
+    y = rng.integers(0, max_blobs, n)
+    for i in range(n):
+        centres = []
+        while len(centres) < y[i] + 1:
+            c = rng.uniform(1.0, size - 2.0, 2)
+            if all(np.hypot(*(c - o)) > 3.0 for o in centres):
+                centres.append(c)
+        for cy, cx in centres:
+            x[i, 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 0.9 ** 2))
+    return torch.tensor(x), torch.tensor(y, dtype=torch.int64)
+
+
+def _standardize21(xt, xv):
+    """Standardize images or signals with the training set's single mean and std."""
+    mean, std = xt.mean(), xt.std()
+    return (xt - mean) / std, (xv - mean) / std
+
+
+def _loader21(x, y, batch, seed=None, shuffle=True, aug=None):
+    """A DataLoader handing out whole batches of ``_Rows``; ``aug(x_batch, generator)`` augments training batches."""
+    ds = _Rows(x, y) if aug is None else _AugRows21(x, y, aug, seed)
+    if shuffle:
+        sampler = BatchSampler(RandomSampler(ds, generator=torch.Generator().manual_seed(seed)), batch, False)
+    else:
+        sampler = BatchSampler(SequentialSampler(ds), batch, False)
+    return DataLoader(ds, batch_size=None, sampler=sampler)
+
+
+class _AugRows21(_Rows):
+    """``_Rows`` whose batches go through ``aug`` with its own seeded generator."""
+
+    def __init__(self, x, y, aug, seed):
+        super().__init__(x, y)
+        self.aug, self.gen = aug, torch.Generator().manual_seed(seed + 1000)
+
+    def __getitem__(self, rows):
+        x, y = super().__getitem__(rows)
+        return self.aug(x, self.gen), y
+
+
+def _shift_aug21(max_shift=1, noise=0.0):
+    """Random translation by up to ``max_shift`` pixels (edge pixels replicated into the border), plus optional
+    Gaussian pixel noise."""
+
+    def aug(x, gen):
+        n, _, h, w = x.shape
+        pad = F.pad(x, (max_shift,) * 4, mode="replicate")
+        dr = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+        dc = torch.randint(0, 2 * max_shift + 1, (n,), generator=gen)
+        out = torch.stack([pad[i, :, dr[i]:dr[i] + h, dc[i]:dc[i] + w] for i in range(n)])
+        if noise:
+            out = out + noise * torch.randn(out.shape, generator=gen)
+        return out
+
+    return aug
+
+
+def _fit21(model, train_loader, val_loader, *, epochs, optimizer, lr, seed, schedule=None, task="classification",
+           num_classes=None, loss_fn=None, callbacks=(), **kwargs):
+    if loss_fn is None:
+        loss_fn = F.cross_entropy if task == "classification" else F.mse_loss
+    h = fit(model, loss_fn, train_loader, val_loader=val_loader, epochs=epochs, optimizer=optimizer, lr=lr,
+            schedule=schedule, seed=seed, metric=_accuracy if task == "classification" else None,
+            callbacks=[Monitor(), *callbacks], **kwargs)
+    h.config.update(task=task, num_classes=num_classes)
+    return h
+
+
+def _hand_loop21(model, opt, train_batches, val_x, val_y, *, epochs, loss_fn, metric=None, lr_at=None, clip=None,
+                 task="classification", num_classes=None, every=100, train_y=None):
+    """The same instruments in a hand-written loop. ``train_batches(epoch)`` yields (x, y) batches;
+    ``lr_at(step)`` (optional) sets the LR of every parameter group before each update; ``train_y`` (the training
+    targets) gives ``constant_loss_train`` as ``fit`` does."""
+    m = Monitor(model, opt, every=every).start()
+    if metric is not None:
+        m.history.metric_name, m.history.metric_direction = metric.__name__, "max"
+    step, started = 0, time.perf_counter()
+    try:
+        for epoch in range(epochs):
+            model.train()
+            total, count, diverged = 0.0, 0, False
+            for xb, yb in train_batches(epoch):
+                if lr_at is not None:
+                    for group in opt.param_groups:
+                        group["lr"] = lr_at(step)
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                m.before_step()
+                if not torch.isfinite(loss):  # never apply a non-finite update: stop here, as fit does
+                    m.after_step(loss)
+                    diverged = True
+                    break
+                if clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), clip)
+                opt.step()
+                m.after_step(loss)
+                step += 1
+                total += loss.item() * len(yb)
+                count += len(yb)
+            model.eval()
+            with torch.no_grad(), m.validating():
+                out = torch.cat([model(val_x[i:i + 500]) for i in range(0, len(val_x), 500)])
+            val_loss = float(loss_fn(out, val_y))
+            if epoch == 0:
+                m.history.extras["constant_loss"] = trainwise.constant_loss(loss_fn, out, val_y)
+                if train_y is not None:
+                    ty = train_y[:10_000]
+                    m.history.extras["constant_loss_train"] = trainwise.constant_loss(
+                        loss_fn, out[:1].expand(len(ty), *out.shape[1:]), ty)
+            m.end_epoch(train_loss=float("nan") if diverged else total / max(count, 1), val_loss=val_loss,
+                        val_metric=None if metric is None else metric(out, val_y))
+            if epoch == 0:
+                m.history.steps_per_epoch = step
+            if diverged:
+                m.history.status = "diverged"
+                m.history.stop_reason = f"non-finite loss at step {step}"
+                break
+    finally:
+        m.close()
+    m.history.elapsed_s = time.perf_counter() - started
+    m.history.config.update(task=task, num_classes=num_classes, optimizer=type(opt).__name__.lower(),
+                            lr=opt.param_groups[0]["lr"] if lr_at is None else lr_at(0), epochs=epochs)
+    return m.history
+
+
+def _batches21(x, y, batch, seed):
+    """Shuffled batches of (x, y), a fresh order per epoch from a seeded generator."""
+    gen = torch.Generator().manual_seed(seed)
+
+    def batches(epoch):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            rows = perm[i:i + batch]
+            yield x[rows], y[rows]
+
+    return batches
+
+
+def _motif21(n, seed, vocab=12, min_len=8, max_len=20, motif=(3, 5, 7)):
+    """Token sequences (ids 1..vocab-1, 0 = padding at the end) of random length; label 1 when ``motif`` occurs
+    as a contiguous run (planted in half of them), else 0 (removed where it occurs by chance)."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, max_len), dtype=np.int64)
+    y = rng.integers(0, 2, n)
+    k = len(motif)
+    for i in range(n):
+        length = rng.integers(min_len, max_len + 1)
+        seq = rng.integers(1, vocab, length)
+        if y[i]:
+            at = rng.integers(0, length - k + 1)
+            seq[at:at + k] = motif
+        else:
+            for j in range(length - k + 1):
+                if tuple(seq[j:j + k]) == tuple(motif):
+                    seq[j + k - 1] = 1 + (seq[j + k - 1] % (vocab - 1))
+        x[i, :length] = seq
+    return torch.tensor(x), torch.tensor(y, dtype=torch.int64)
+
+
+def _sine_classes21(n, seed, length=64, classes=4, noise=0.5, amp=1.0, offset=0.0):
+    """1-D signals (n, 1, length): a sine whose frequency band is the class, random phase and amplitude, plus
+    Gaussian noise; ``amp`` scales the whole signal and ``offset`` is added (raw sensor units)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n)
+    t = np.arange(length)
+    freq = (1.5 + 1.5 * y + rng.uniform(-0.4, 0.4, n)) / length
+    phase = rng.uniform(0, 2 * np.pi, n)
+    a = rng.uniform(0.7, 1.3, n)
+    x = a[:, None] * np.sin(2 * np.pi * freq[:, None] * t[None] + phase[:, None]) + noise * rng.standard_normal((n, length))
+    return torch.tensor(offset + amp * x[:, None, :], dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+
+
+def _forecast21(n, seed, length=40, noise=0.3, horizon=1):
+    """Next-value forecasting: windows (n, length, 1) of a sum of two sines with random frequencies and phases
+    plus Gaussian noise; the target is the (noisy) value ``horizon`` steps after the window."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length + horizon)
+    f1, f2 = rng.uniform(0.02, 0.08, n), rng.uniform(0.1, 0.2, n)
+    p1, p2 = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 2 * np.pi, n)
+    clean = np.sin(2 * np.pi * f1[:, None] * t + p1[:, None]) + 0.5 * np.sin(2 * np.pi * f2[:, None] * t + p2[:, None])
+    s = clean + noise * rng.standard_normal(clean.shape)
+    return (torch.tensor(s[:, :length, None], dtype=torch.float32),
+            torch.tensor(s[:, length + horizon - 1], dtype=torch.float32))
+
+
+def _adding21(n, seed, length=30):
+    """The adding problem: inputs (n, length, 2) of uniform values and a marker channel with two ones; the target
+    is the sum of the two marked values."""
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0, 1, (n, length))
+    m = np.zeros((n, length))
+    for i in range(n):
+        a, b = rng.choice(length, 2, replace=False)
+        m[i, a] = m[i, b] = 1.0
+    y = (v * m).sum(1)
+    return torch.tensor(np.stack([v, m], -1), dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+
+
+def _window_vote21(n, seed, length=20, start=4, window=5):
+    """Bit sequences (n, length, 1); the label is 1 when most of the ``window`` bits from position ``start`` on
+    are ones (the model must remember them through the rest of the sequence)."""
+    rng = np.random.default_rng(seed)
+    bits = rng.integers(0, 2, (n, length))
+    y = (bits[:, start:start + window].sum(1) * 2 > window).astype(np.int64)
+    return torch.tensor(bits[..., None], dtype=torch.float32), torch.tensor(y, dtype=torch.int64)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# models
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _norm21(kind, c):
+    return nn.BatchNorm2d(c) if kind == "bn" else nn.GroupNorm(4, c)
+
+
+class _ResBlock21(nn.Module):
+    """conv-norm-relu-conv-norm plus the identity, then relu."""
+
+    def __init__(self, c, norm="bn"):
+        super().__init__()
+        self.conv1, self.norm1, self.relu1 = nn.Conv2d(c, c, 3, padding=1, bias=False), _norm21(norm, c), nn.ReLU()
+        self.conv2, self.norm2, self.relu2 = nn.Conv2d(c, c, 3, padding=1, bias=False), _norm21(norm, c), nn.ReLU()
+
+    def forward(self, x):
+        return self.relu2(x + self.norm2(self.conv2(self.relu1(self.norm1(self.conv1(x))))))
+
+
+class _ResNet21(nn.Module):
+    """A small ResNet: stem conv, residual blocks, a stride-2 conv, more blocks, global average pooling, linear."""
+
+    def __init__(self, c=24, blocks=(1, 1), classes=10, norm="bn", in_ch=1):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_ch, c, 3, padding=1, bias=False), _norm21(norm, c), nn.ReLU())
+        self.stage1 = nn.Sequential(*[_ResBlock21(c, norm) for _ in range(blocks[0])])
+        self.down = nn.Sequential(nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), _norm21(norm, 2 * c), nn.ReLU())
+        self.stage2 = nn.Sequential(*[_ResBlock21(2 * c, norm) for _ in range(blocks[1])])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(2 * c, classes)
+
+    def forward(self, x):
+        x = self.stage2(self.down(self.stage1(self.stem(x))))
+        return self.head(self.pool(x).flatten(1))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# cases
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _train_lr_x100_resnet21(defect=True, seed=565):
+    """ResNet (BatchNorm, GAP) on digits, SGD with momentum 0.9; healthy LR 0.05, the defect x100 = 5.0."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    torch.manual_seed(seed)
+    model = _ResNet21(c=16)
+    lr = 5.0 if defect else 0.05
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False), epochs=8,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9), lr=lr, seed=seed,
+                  num_classes=10)
+
+
+class _TokenTransformer21(nn.Module):
+    """Token embedding (0 = padding) + learned positions + a CLS token, a pre-norm nn.TransformerEncoder with the
+    padding mask, a LayerNorm and a linear head on the CLS position."""
+
+    def __init__(self, vocab=12, d=32, heads=4, layers=2, max_len=20, classes=2, dropout=0.1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d, padding_idx=0)
+        self.cls = nn.Parameter(0.02 * torch.randn(1, 1, d))
+        self.pos = nn.Parameter(torch.randn(1, max_len + 1, d))
+        layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, tokens):
+        n, length = tokens.shape
+        h = torch.cat([self.cls.expand(n, -1, -1), self.embed(tokens)], 1) + self.pos[:, :length + 1]
+        mask = torch.cat([torch.zeros(n, 1, dtype=torch.bool), tokens == 0], 1)
+        h = self.encoder(h, src_key_padding_mask=mask)
+        return self.head(self.norm(h[:, 0]))
+
+
+def _train_lr_x1000th_transformer21(defect=True, seed=566):
+    """The transformer (CLS token, learned positions, padding mask) detecting token 3 followed by token 5, AdamW
+    (weight decay 0.01) at a constant LR, 12 epochs, hand-written loop; healthy LR 1e-3, the defect 1e-6."""
+    xt, yt = _motif21(2000, seed, motif=(3, 5))
+    xv, yv = _motif21(500, seed + 10_000, motif=(3, 5))
+    torch.manual_seed(seed)
+    model = _TokenTransformer21()
+    lr = 1e-6 if defect else 1e-3
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=12, loss_fn=F.cross_entropy,
+                        metric=_accuracy, num_classes=2, train_y=yt)
+
+
+def _conv1d_net21(classes=4, c=16, act=nn.ReLU, in_ch=1):
+    return nn.Sequential(
+        nn.Conv1d(in_ch, c, 7, padding=3), act(), nn.MaxPool1d(2),
+        nn.Conv1d(c, 2 * c, 5, padding=2), act(), nn.MaxPool1d(2),
+        nn.Conv1d(2 * c, 2 * c, 3, padding=1), act(),
+        nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(2 * c, classes))
+
+
+def _train_batch2_conv1d21(defect=True, seed=567):
+    """1-D CNN classifying the frequency band of noisy sines (4 classes), Adam 5e-3, hand-written loop; the
+    defect is a batch of 2 signals (control: 32), same LR and epochs."""
+    xt, yt = _sine_classes21(800, seed, noise=1.5)
+    xv, yv = _sine_classes21(600, seed + 10_000, noise=1.5)
+    torch.manual_seed(seed)
+    model = _conv1d_net21()
+    opt = torch.optim.Adam(model.parameters(), lr=5e-3)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 2 if defect else 32, seed), xv, yv, epochs=10,
+                        loss_fn=F.cross_entropy, metric=_accuracy, num_classes=4, train_y=yt)
+
+
+def _wide_cnn21(classes=10, dropout=0.0, c=32, hidden=256):
+    return nn.Sequential(
+        nn.Conv2d(1, c, 3, padding=1), nn.ReLU(), nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * c * 16, hidden), nn.ReLU(), nn.Dropout(dropout),
+        nn.Linear(hidden, classes))
+
+
+def _train_overfit_tiny_digits21(defect=True, seed=568, regularize=False):
+    """A wide CNN (~0.6M weights) on 60 training digits, Adam 1e-3, batch 16, 80 epochs, no regularization.
+    Control: the full training set (1,437 images), 8 epochs. ``regularize=True`` (with the defect) keeps the 60
+    images and adds shift augmentation, dropout 0.3 and weight decay (AdamW 0.05) instead."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    if defect:
+        xt, yt = xt[:60], yt[:60]
+    torch.manual_seed(seed)
+    model = _wide_cnn21(dropout=0.3 if regularize else 0.0)
+    aug = _shift_aug21(1, 0.2) if regularize else None
+    opt = (torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05) if regularize
+           else torch.optim.Adam(model.parameters(), lr=1e-3))
+    return _fit21(model, _loader21(xt, yt, 16, seed, aug=aug), _loader21(xv, yv, 360, shuffle=False),
+                  epochs=80 if defect else 8, optimizer=opt, lr=1e-3, seed=seed, num_classes=10)
+
+
+class _RowGRU21(nn.Module):
+    """Reads an image row by row (a sequence of 8 rows of 8 pixels) with a GRU; a linear head on the last state."""
+
+    def __init__(self, hidden, classes=10, in_dim=8):
+        super().__init__()
+        self.gru = nn.GRU(in_dim, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.head(out[:, -1])
+
+
+def _train_gru2_row_digits21(defect=True, seed=569):
+    """Digits read row by row by a GRU of 2 units (control: 64 units); Adam 3e-3 with cosine decay, 20 epochs,
+    hand-written loop."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    xt, xv = xt.reshape(-1, 8, 8), xv.reshape(-1, 8, 8)
+    torch.manual_seed(seed)
+    model = _RowGRU21(2 if defect else 64)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    epochs, per_epoch = 20, math.ceil(len(xt) / 64)
+    lr_at = schedules.cosine(3e-3, total_steps=epochs * per_epoch)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=epochs, loss_fn=F.cross_entropy,
+                        metric=_accuracy, num_classes=10, lr_at=lr_at, train_y=yt)
+
+
+class _DeepConv21(nn.Module):
+    """``depth`` 3x3 conv layers of ``c`` channels, each followed by ``act``; global average pooling; linear."""
+
+    def __init__(self, depth=8, c=16, act=nn.Sigmoid, classes=4, init=None):
+        super().__init__()
+        layers, cin = [], 1
+        for _ in range(depth):
+            layers += [nn.Conv2d(cin, c, 3, padding=1), act()]
+            cin = c
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(c, classes)
+        if init is not None:
+            for mod in self.modules():
+                if isinstance(mod, (nn.Conv2d, nn.Linear)):
+                    init(mod)
+
+    def forward(self, x):
+        return self.head(self.pool(self.features(x)).flatten(1))
+
+
+def _kaiming21(mod):
+    nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
+    nn.init.zeros_(mod.bias)
+
+
+def _train_deep_sigmoid_bars21(defect=True, seed=570):
+    """Bar orientation (4 classes, 12x12, standardized) with 8 conv layers (12 channels) + sigmoid, SGD momentum 0.9, LR 0.01,
+    12 epochs. Control: the same net with ReLU and He (Kaiming) initialization."""
+    xt, yt = _bars21(1500, seed)
+    xv, yv = _bars21(500, seed + 10_000)
+    xt, xv = _standardize21(xt, xv)
+    torch.manual_seed(seed)
+    model = _DeepConv21(c=12, act=nn.Sigmoid) if defect else _DeepConv21(c=12, act=nn.ReLU, init=_kaiming21)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 500, shuffle=False), epochs=12,
+                  optimizer="momentum", lr=0.01, seed=seed, num_classes=4)
+
+
+class _DigitCNN21(nn.Module):
+    """conv(16)-relu-conv(32)-relu-maxpool-conv(32)-relu-conv(32)-relu-maxpool-flatten-linear(64)-relu-linear."""
+
+    def __init__(self, classes=10, c=16, size=8):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, c, 3, padding=1), nn.ReLU(), nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.ReLU(), nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(2 * c * (size // 4) ** 2, 64), nn.ReLU(),
+                                        nn.Linear(64, classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def _train_init_large_digits21(defect=True, seed=571):
+    """A 4-conv CNN on digits, Adam 1e-3, 10 epochs; the defect initializes every weight N(0, 1) (about 20x the
+    default scale of a 3x3x16 conv). Control: PyTorch's default initialization."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    torch.manual_seed(seed)
+    model = _DigitCNN21()
+    if defect:
+        for mod in model.modules():
+            if isinstance(mod, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(mod.weight, 0.0, 1.0)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False), epochs=10,
+                  optimizer="adam", lr=1e-3, seed=seed, num_classes=10)
+
+
+def _train_init_small_blobs21(defect=True, seed=572):
+    """Count Gaussian blobs (1-4) in 12x12 images with the 4-conv CNN, SGD momentum 0.9, LR 0.01 with cosine
+    decay, 10 epochs;
+    the defect initializes every weight N(0, 0.01) and the biases 0 (the default scale is 0.03-0.19).
+    Control: PyTorch's default initialization."""
+    xt, yt = _blobs21(2000, seed)
+    xv, yv = _blobs21(500, seed + 10_000)
+    xt, xv = _standardize21(xt, xv)
+    torch.manual_seed(seed)
+    model = _DigitCNN21(classes=4, size=12)
+    if defect:
+        for mod in model.modules():
+            if isinstance(mod, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(mod.weight, 0.0, 0.01)
+                nn.init.zeros_(mod.bias)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 500, shuffle=False), epochs=10,
+                  optimizer="momentum", lr=0.01, schedule="cosine", seed=seed, num_classes=4)
+
+
+def _train_dead_relu_digits21(defect=True, seed=573):
+    """The 4-conv CNN on digits, Adam 1e-3, 10 epochs; the defect sets the bias of 3/4 of the units of every conv
+    layer and of the hidden linear layer to -5 (a botched bias init): those ReLUs never fire again.
+    Control: default initialization."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    torch.manual_seed(seed)
+    model = _DigitCNN21()
+    if defect:
+        gen = torch.Generator().manual_seed(seed)
+        for mod in model.modules():
+            if isinstance(mod, nn.Conv2d) or (isinstance(mod, nn.Linear) and mod.out_features == 64):
+                rows = torch.randperm(mod.bias.numel(), generator=gen)[:3 * mod.bias.numel() // 4]
+                with torch.no_grad():
+                    mod.bias[rows] = -5.0
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False), epochs=10,
+                  optimizer="adam", lr=1e-3, seed=seed, num_classes=10)
+
+
+def _train_saturated_tanh_signals21(defect=True, seed=574):
+    """A tanh 1-D CNN classifying the frequency band of noisy sines recorded in raw units (amplitude ~30, noise
+    std 15), Adam 1e-3, 12 epochs; the defect feeds the raw signals. Control: the same signals standardized
+    with the training set's mean and std."""
+    xt, yt = _sine_classes21(1500, seed, noise=0.5, amp=5.0, offset=100.0)
+    xv, yv = _sine_classes21(500, seed + 10_000, noise=0.5, amp=5.0, offset=100.0)
+    if not defect:
+        xt, xv = _standardize21(xt, xv)
+    torch.manual_seed(seed)
+    model = _conv1d_net21(act=nn.Tanh)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 500, shuffle=False), epochs=12,
+                  optimizer="adam", lr=1e-3, seed=seed, num_classes=4)
+
+
+def _train_transposed_val_digits21(defect=True, seed=575):
+    """A GroupNorm ResNet on digits, AdamW 2e-3 with cosine decay, 8 epochs; the defect: the validation images
+    went through a loader that swaps height and width (transposed digits). Control: validation images as is."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    if defect:
+        xv = xv.transpose(2, 3).contiguous()
+    torch.manual_seed(seed)
+    model = _ResNet21(c=16, norm="gn")
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False), epochs=8,
+                  optimizer="adamw", lr=2e-3, schedule="cosine", seed=seed, num_classes=10)
+
+
+class _SeqRegressor21(nn.Module):
+    """An LSTM/GRU/RNN over (batch, time, features) with a linear head on the last state: one value per sequence."""
+
+    def __init__(self, cell="lstm", in_dim=1, hidden=32, out=1, **kwargs):
+        super().__init__()
+        self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](in_dim, hidden, batch_first=True, **kwargs)
+        self.head = nn.Linear(hidden, out)
+        self.out = out
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        y = self.head(h[:, -1])
+        return y.squeeze(1) if self.out == 1 else y
+
+
+def _train_clean_val_forecast21(defect=True, seed=576):
+    """An LSTM forecasting the next value of noisy two-sine windows (noise std 0.5), Adam 3e-3 with cosine decay,
+    12 epochs, hand-written loop; the defect: the validation windows come from a cleaner recording (noise std
+    0.05). Control: validation windows with the training noise level."""
+    xt, yt = _forecast21(2000, seed, noise=0.5)
+    xv, yv = _forecast21(500, seed + 10_000, noise=0.05 if defect else 0.5)
+    torch.manual_seed(seed)
+    model = _SeqRegressor21("lstm", hidden=32)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    epochs, per_epoch = 12, math.ceil(len(xt) / 64)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=epochs, loss_fn=F.mse_loss,
+                        lr_at=schedules.cosine(3e-3, total_steps=epochs * per_epoch), task="regression",
+                        train_y=yt)
+
+
+def _train_plateau_digits21(defect=True, seed=577):
+    """The 4-conv CNN on digits, Adam 5e-3, batch 64, 20 epochs at a constant LR: the training loss stops
+    improving after ~6 epochs and hovers. Control: the same run with the LR divided by 10 after epoch 10."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    torch.manual_seed(seed)
+    model = _DigitCNN21()
+    per_epoch = math.ceil(len(xt) / 64)
+    schedule = None if defect else schedules.multistep(5e-3, milestones=[10 * per_epoch], factor=0.1)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False), epochs=20,
+                  optimizer="adam", lr=5e-3, schedule=schedule, seed=seed, num_classes=10)
+
+
+def _train_exploding_rnn21(defect=True, seed=578, clip=None):
+    """A vanilla tanh RNN (32 units) forecasting the next value of noisy two-sine windows of 50 steps, SGD with
+    momentum 0.9, LR 0.02, no gradient clipping, 12 epochs, hand-written loop; the defect scales the recurrent
+    weight matrix by 4 (spectral radius 0.64 -> 2.6). Control: the default recurrent initialization.
+    ``clip`` (an extra control) clips the gradient norm."""
+    xt, yt = _forecast21(2000, seed, noise=0.1, length=50)
+    xv, yv = _forecast21(500, seed + 10_000, noise=0.1, length=50)
+    torch.manual_seed(seed)
+    model = _SeqRegressor21("rnn", hidden=32, nonlinearity="tanh")
+    if defect:
+        with torch.no_grad():
+            model.rnn.weight_hh_l0.mul_(4.0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=12, loss_fn=F.mse_loss,
+                        task="regression", train_y=yt, clip=clip)
+
+
+# ---------------------------------------------------------------------------------------------- healthy runs
+
+
+def _train_healthy_resnet_digits21(defect=True, seed=579):
+    """Healthy: a BatchNorm ResNet on digits, SGD momentum 0.9, LR 0.05 with cosine decay, weight decay 5e-4,
+    12 epochs. Control (``defect=False``): the same for 24 epochs."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    torch.manual_seed(seed)
+    model = _ResNet21(c=16)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False),
+                  epochs=12 if defect else 24, optimizer=opt, lr=0.05, schedule="cosine", seed=seed, num_classes=10)
+
+
+def _train_healthy_bars_onecycle21(defect=True, seed=580):
+    """Healthy: bar orientation (4 classes, 12x12, on pixel noise, standardized) with the 4-conv CNN in He
+    initialization, SGD with the one-cycle policy (LR peak 0.05, momentum cycled 0.95-0.85), weight decay 1e-3, 14 epochs.
+    Control: the same for 28 epochs."""
+    xt, yt = _bars21(2000, seed)
+    xv, yv = _bars21(500, seed + 10_000)
+    xt, xv = _standardize21(xt, xv)
+    torch.manual_seed(seed)
+    model = _DigitCNN21(classes=4, size=12)
+    for mod in model.modules():  # He init for the layers followed by a ReLU
+        if isinstance(mod, nn.Conv2d) or (isinstance(mod, nn.Linear) and mod.out_features == 64):
+            _kaiming21(mod)
+    epochs = 14 if defect else 28
+    policy = schedules.one_cycle_policy(0.05, total_steps=epochs * math.ceil(len(xt) / 64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 500, shuffle=False),
+                  epochs=epochs, optimizer=opt, lr=0.05, schedule=policy, seed=seed, num_classes=4)
+
+
+def _train_healthy_gru_vote21(defect=True, seed=581):
+    """Healthy: a GRU (32 units) reading 20-bit sequences, classifying whether most of bits 4-8 are ones (a
+    memory task: 11 more bits follow); Adam 1e-2 with cosine decay, 14 epochs, hand-written loop.
+    Control: the same for 28 epochs."""
+    xt, yt = _window_vote21(3000, seed)
+    xv, yv = _window_vote21(1000, seed + 10_000)
+    torch.manual_seed(seed)
+    model = _SeqRegressor21("gru", hidden=32, out=2)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    epochs = 14 if defect else 28
+    lr_at = schedules.cosine(1e-2, total_steps=epochs * math.ceil(len(xt) / 64))
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=epochs, loss_fn=F.cross_entropy,
+                        metric=_accuracy, num_classes=2, lr_at=lr_at, train_y=yt)
+
+
+def _train_healthy_transformer_bigram21(defect=True, seed=582):
+    """Healthy: a 2-layer transformer encoder (CLS token, learned positions, padding mask) detecting token 3
+    immediately followed by token 5 in variable-length token sequences (8-20 tokens, 0 = padding); AdamW 5e-3
+    (weight decay 0.01), one epoch of linear warmup then cosine decay, 10 epochs, hand-written loop.
+    Control: the same for 20 epochs."""
+    xt, yt = _motif21(4000, seed, motif=(3, 5))
+    xv, yv = _motif21(500, seed + 10_000, motif=(3, 5))
+    torch.manual_seed(seed)
+    model = _TokenTransformer21()
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.01)
+    epochs, per_epoch = (10 if defect else 20), math.ceil(len(xt) / 64)
+    lr_at = schedules.cosine(5e-3, total_steps=epochs * per_epoch, warmup_steps=per_epoch)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=epochs, loss_fn=F.cross_entropy,
+                        metric=_accuracy, num_classes=2, lr_at=lr_at, train_y=yt)
+
+
+class _Forecaster1d21(nn.Module):
+    """1-D CNN forecaster: conv-relu, two strided conv-relu, flatten, linear -> one value."""
+
+    def __init__(self, length=40, c=32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv1d(1, c, 5, padding=2), nn.ReLU(), nn.Conv1d(c, c, 5, padding=2, stride=2), nn.ReLU(),
+            nn.Conv1d(c, c, 5, padding=2, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(c * (length // 4), 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def _train_healthy_noisy_forecast21(defect=True, seed=583):
+    """Healthy, noisy targets: a 1-D CNN (16 channels) forecasting the next value of two-sine windows buried in
+    heavy noise (noise std 0.8 on a signal of std ~0.8; the inputs are as noisy as the target), 6,000 windows,
+    AdamW 2e-3 (weight decay 0.1) with cosine decay, 8 epochs: the loss stays high (the noise variance alone is
+    0.64). Control: the same for 16 epochs."""
+    xt, yt = _forecast21(6000, seed, noise=0.8)
+    xv, yv = _forecast21(1000, seed + 10_000, noise=0.8)
+    xt, xv = xt.transpose(1, 2), xv.transpose(1, 2)
+    torch.manual_seed(seed)
+    model = _Forecaster1d21(c=16)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.1)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 1000, shuffle=False),
+                  epochs=8 if defect else 16, optimizer=opt, lr=2e-3, schedule="cosine", seed=seed,
+                  task="regression")
+
+
+def _noisy_labels21(y, frac, classes, seed):
+    """Replace a fraction ``frac`` of the labels by a uniformly drawn class (possibly the same one)."""
+    gen = torch.Generator().manual_seed(seed)
+    flip = torch.rand(len(y), generator=gen) < frac
+    return torch.where(flip, torch.randint(0, classes, (len(y),), generator=gen), y)
+
+
+class _SmallDigitCNN21(nn.Module):
+    """conv(16)-relu-maxpool-conv(32)-relu-maxpool-dropout-flatten-linear."""
+
+    def __init__(self, classes=10, c=16, dropout=0.3):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * c * 4, classes))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def _train_healthy_label_noise_digits21(defect=True, seed=584):
+    """Healthy, noisy labels: digits where 40% of the labels (training and validation alike) were replaced by a
+    random class; a small CNN with dropout 0.3, AdamW 2e-3 (weight decay 0.05) with cosine decay, 20 epochs. The
+    best achievable cross-entropy is about 1.45 (ln 10 = 2.30). Control: the same for 40 epochs."""
+    (xt, yt), (xv, yv) = _digit_images21(seed)
+    yt, yv = _noisy_labels21(yt, 0.4, 10, seed), _noisy_labels21(yv, 0.4, 10, seed + 1)
+    torch.manual_seed(seed)
+    model = _SmallDigitCNN21()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 360, shuffle=False),
+                  epochs=20 if defect else 40, optimizer=opt, lr=2e-3, schedule="cosine", seed=seed, num_classes=10)
+
+
+def _train_healthy_lstm_adding21(defect=True, seed=585):
+    """Healthy: an LSTM (32 units) on the adding problem (sequences of 15 (value, marker) pairs; the target is the
+    sum of the two marked values), the output bias started at the mean target, RMSprop 5e-3 with 100 warmup steps
+    and cosine decay, 15 epochs, hand-written loop.
+    Control: the same for 30 epochs."""
+    xt, yt = _adding21(6000, seed, length=15)
+    xv, yv = _adding21(1000, seed + 10_000, length=15)
+    torch.manual_seed(seed)
+    model = _SeqRegressor21("lstm", in_dim=2, hidden=32)
+    with torch.no_grad():  # start the output at the mean target (about 1.0) rather than at 0
+        model.head.bias.fill_(float(yt.mean()))
+    opt = torch.optim.RMSprop(model.parameters(), lr=5e-3)
+    epochs = 15 if defect else 30
+    lr_at = schedules.cosine(5e-3, total_steps=epochs * math.ceil(len(xt) / 64), warmup_steps=100)
+    return _hand_loop21(model, opt, _batches21(xt, yt, 64, seed), xv, yv, epochs=epochs, loss_fn=F.mse_loss,
+                        task="regression", lr_at=lr_at, train_y=yt)
+
+
+def _flip_aug21(x, gen):
+    """Random horizontal and vertical flips (label-preserving for blob counts)."""
+    n = len(x)
+    h = torch.rand(n, generator=gen) < 0.5
+    v = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(h[:, None, None, None], x.flip(3), x)
+    return torch.where(v[:, None, None, None], x.flip(2), x)
+
+
+def _train_healthy_gn_resnet_blobs21(defect=True, seed=586):
+    """Healthy: count Gaussian blobs (1-4) in 12x12 images with a GroupNorm ResNet, random flips, SGD momentum 0.9
+    at LR 0.05 with cosine decay and weight decay 5e-4, 16 epochs. Control: the same for 32 epochs."""
+    xt, yt = _blobs21(2500, seed)
+    xv, yv = _blobs21(500, seed + 10_000)
+    xt, xv = _standardize21(xt, xv)
+    torch.manual_seed(seed)
+    model = _ResNet21(c=16, classes=4, norm="gn")
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    epochs = 16 if defect else 32
+    return _fit21(model, _loader21(xt, yt, 64, seed, aug=_flip_aug21), _loader21(xv, yv, 500, shuffle=False),
+                  epochs=epochs, optimizer=opt, lr=0.05, schedule="cosine", seed=seed, num_classes=4)
+
+
+class _ReverseTransformer21(nn.Module):
+    """Token embedding + learned positions, a pre-norm nn.TransformerEncoder, a linear read-out per position;
+    returns (batch, vocab, length) logits for ``F.cross_entropy`` against (batch, length) targets."""
+
+    def __init__(self, vocab=10, d=48, heads=4, layers=2, length=8, dropout=0.0):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.randn(1, length, d))
+        layer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d)
+        self.out = nn.Linear(d, vocab)
+
+    def forward(self, tokens):
+        h = self.encoder(self.embed(tokens) + self.pos[:, :tokens.shape[1]])
+        return self.out(self.norm(h)).transpose(1, 2)
+
+
+def _reverse21(n, seed, length=8, vocab=10):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(1, vocab, (n, length))
+    return torch.tensor(x), torch.tensor(x[:, ::-1].copy())
+
+
+def _train_healthy_transformer_reverse21(defect=True, seed=587):
+    """Healthy: a 2-layer transformer encoder reversing sequences of 8 tokens (per-position softmax over 10
+    tokens), Adam 3e-3 with 100 warmup steps then cosine decay, 10 epochs. Control: the same for 20 epochs."""
+    xt, yt = _reverse21(3000, seed)
+    xv, yv = _reverse21(500, seed + 10_000)
+    torch.manual_seed(seed)
+    model = _ReverseTransformer21()
+    epochs = 10 if defect else 20
+    schedule = schedules.cosine(3e-3, total_steps=epochs * math.ceil(len(xt) / 64), warmup_steps=100)
+    return _fit21(model, _loader21(xt, yt, 64, seed), _loader21(xv, yv, 500, shuffle=False), epochs=epochs,
+                  optimizer="adam", lr=3e-3, schedule=schedule, seed=seed, num_classes=10)
+
+
+def _signal_flip_aug21(x, gen):
+    """Random sign flips and time reversals of 1-D signals (both leave a random-phase sine a random-phase sine)."""
+    n = len(x)
+    sign = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)[:, None, None]
+    rev = torch.rand(n, generator=gen) < 0.5
+    return torch.where(rev[:, None, None], x.flip(2), x) * sign
+
+
+class _RegConv1d21(nn.Module):
+    """The 1-D CNN with dropout before the linear head."""
+
+    def __init__(self, classes=4, c=16, dropout=0.3):
+        super().__init__()
+        self.features = _conv1d_net21(classes, c)[:-1]
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * c, classes)
+
+    def forward(self, x):
+        return self.head(self.drop(self.features(x)))
+
+
+def _train_healthy_small_signals21(defect=True, seed=588, n_train=160):
+    """Healthy, small data done right: 160 noisy sine signals (4 frequency bands), a 1-D CNN with dropout 0.1,
+    AdamW 3e-3 with weight decay 0.05 and cosine decay, random sign flips and time reversals, batch 32,
+    160 epochs (800 updates). Control: the same for 320 epochs (``n_train`` changes the training set size)."""
+    xt, yt = _sine_classes21(n_train, seed, noise=1.0)
+    xv, yv = _sine_classes21(1000, seed + 10_000, noise=1.0)
+    torch.manual_seed(seed)
+    model = _RegConv1d21(dropout=0.1)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
+    return _fit21(model, _loader21(xt, yt, 32, seed, aug=_signal_flip_aug21), _loader21(xv, yv, 1000, shuffle=False),
+                  epochs=160 if defect else 320, optimizer=opt, lr=3e-3, schedule="cosine", seed=seed, num_classes=4)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the round
+# ----------------------------------------------------------------------------------------------------------
+
+HELD_OUT_21: list[Case] = [
+    _case21("lr_x100_resnet_digits_s565",
+            "BatchNorm ResNet on 8x8 digits, SGD momentum 0.9 at LR 5.0 (100x the healthy 0.05): the loss jumps "
+            "around chance level, validation loss up to 3,000, weights grow 20-90x.",
+            "lr_too_high", _train_lr_x100_resnet21, acceptable=["dead_relu"]),
+    _case21("lr_x1000th_transformer_bigram_s566",
+            "Transformer encoder (CLS token, padding mask) detecting a token bigram, AdamW at LR 1e-6 (1/1000 of "
+            "the healthy 1e-3), hand-written loop: the loss creeps down linearly, update/weight ratios ~1e-5.",
+            "lr_too_low", _train_lr_x1000th_transformer21, acceptable=["underfitting"]),
+    _case21("batch2_conv1d_sine_bands_s567",
+            "1-D CNN classifying noisy sine frequency bands with batches of 2 signals (Adam 5e-3, hand-written "
+            "loop): the step losses jitter wildly and the validation loss jumps from epoch to epoch.",
+            "batch_too_small", _train_batch2_conv1d21),
+    _case21("overfit_wide_cnn_60_digits_s568",
+            "Wide CNN (~0.6M weights) trained 80 epochs on 60 digit images with no regularization: the training "
+            "loss goes to 3e-4 while the validation loss turns up after epoch ~10.",
+            "overfitting", _train_overfit_tiny_digits21),
+    _case21("gru2_row_digits_s569",
+            "Digits read row by row by a GRU of 2 units (hand-written loop, cosine-decayed Adam): training and "
+            "validation loss both stall near 1.89 (chance 2.30), 34% accuracy.",
+            "underfitting", _train_gru2_row_digits21),
+    _case21("deep_sigmoid_cnn_bars_s570",
+            "8-layer sigmoid CNN on bar orientation, SGD momentum: the gradient of the first conv is 1e-8 of the "
+            "last one's, and the loss never leaves ln 4.",
+            "vanishing_gradients", _train_deep_sigmoid_bars21, acceptable=["underfitting"]),
+    _case21("init_std1_cnn_digits_s571",
+            "4-conv CNN on digits with every weight drawn N(0, 1): activations grow ~10x per layer, the first "
+            "loss is 5.7e5 instead of ln 10.",
+            "bad_initialization", _train_init_large_digits21, acceptable=["exploding_gradients", "underfitting"]),
+    _case21("init_std001_cnn_blobs_s572",
+            "4-conv CNN counting blobs with every weight drawn N(0, 0.01): activations shrink ~8x per layer, the "
+            "logits are ~1e-6 and the loss stays at ln 4 for the whole run.",
+            "bad_initialization", _train_init_small_blobs21, acceptable=["underfitting", "dead_relu"]),
+    _case21("dead_relu_bias_minus5_cnn_digits_s573",
+            "4-conv CNN on digits where 3/4 of the units of every conv and hidden layer start with bias -5: those "
+            "ReLUs output 0 for every input for the whole run.",
+            "dead_relu", _train_dead_relu_digits21, acceptable=["underfitting"]),
+    _case21("tanh_conv1d_raw_signals_s574",
+            "Tanh 1-D CNN fed unnormalized sensor signals (offset 100, amplitude 5): over 90% of the first tanh "
+            "layer's outputs are at +-1 and learning crawls.",
+            "saturated_activations", _train_saturated_tanh_signals21,
+            acceptable=["underfitting", "exploding_gradients"]),
+    _case21("transposed_val_digits_gn_resnet_s575",
+            "GroupNorm ResNet on digits whose validation images were transposed by the loader: validation stays "
+            "at chance (loss rising) while training converges.",
+            "unrepresentative_validation", _train_transposed_val_digits21, acceptable=["overfitting"]),
+    _case21("clean_val_lstm_forecast_s576",
+            "LSTM next-value forecaster trained on noisy windows (noise std 0.5) but validated on a cleaner "
+            "recording (noise std 0.05): the validation loss is a third of the training loss.",
+            "unrepresentative_validation", _train_clean_val_forecast21),
+    _case21("plateau_constant_lr_cnn_digits_s577",
+            "4-conv CNN on digits with Adam at a constant 5e-3 for 20 epochs: the loss stops improving after ~6 "
+            "epochs and hovers; dividing the LR by 10 at epoch 10 takes it ~45x lower.",
+            "plateau", _train_plateau_digits21, acceptable=["lr_too_high"]),
+    _case21("exploding_rnn_recurrent_x4_s578",
+            "Vanilla tanh RNN forecaster with the recurrent matrix scaled by 4 and no clipping (hand-written "
+            "loop): gradient norms of 924 and 339 against a median of 1.3, the weights blow up and the loss "
+            "stays 2.5-3x the control's.",
+            "exploding_gradients", _train_exploding_rnn21, acceptable=["bad_initialization"]),
+    _case21("healthy_bn_resnet_digits_sgd_cosine_s579",
+            "Healthy: BatchNorm ResNet on digits, SGD momentum with cosine decay and weight decay; 99.7% "
+            "validation accuracy.",
+            None, _train_healthy_resnet_digits21),
+    _case21("healthy_cnn_bars_onecycle_s580",
+            "Healthy: 4-conv CNN (He init) on bar orientation with the one-cycle policy and weight decay; "
+            "99.6% validation accuracy.",
+            None, _train_healthy_bars_onecycle21),
+    _case21("healthy_gru_window_vote_s581",
+            "Healthy: GRU remembering a vote over 5 early bits of a 20-bit sequence, cosine-decayed Adam, "
+            "hand-written loop; solved (loss 8e-4).",
+            None, _train_healthy_gru_vote21),
+    _case21("healthy_transformer_bigram_mask_s582",
+            "Healthy: transformer encoder with CLS token and padding mask detecting a token bigram in "
+            "variable-length sequences, AdamW with warmup and cosine decay, hand-written loop; 100% accuracy.",
+            None, _train_healthy_transformer_bigram21),
+    _case21("healthy_noisy_conv1d_forecast_s583",
+            "Healthy, noisy: 1-D CNN forecasting a two-sine signal buried in noise as strong as the signal; the "
+            "validation MSE (0.93 against 1.26 for a constant) is as low as a longer or bigger run gets.",
+            None, _train_healthy_noisy_forecast21),
+    _case21("healthy_label_noise_digits_s584",
+            "Healthy, noisy: digits with 40% random labels, a small CNN with dropout and weight decay; the "
+            "validation loss 1.47 is near the best achievable ~1.45.",
+            None, _train_healthy_label_noise_digits21),
+    _case21("healthy_lstm_adding_rmsprop_s585",
+            "Healthy: LSTM on the adding problem (15 steps), RMSprop with warmup and cosine decay, hand-written "
+            "loop; MSE 2e-4 against 0.16 for a constant.",
+            None, _train_healthy_lstm_adding21),
+    _case21("healthy_gn_resnet_blobs_flips_s586",
+            "Healthy: GroupNorm ResNet counting blobs with random flips, SGD momentum with cosine decay and weight "
+            "decay; 99.6% accuracy.",
+            None, _train_healthy_gn_resnet_blobs21),
+    _case21("healthy_transformer_reverse_s587",
+            "Healthy: transformer encoder reversing 8-token sequences, per-position softmax, Adam with warmup "
+            "and cosine decay; solved.",
+            None, _train_healthy_transformer_reverse21),
+    _case21("healthy_small_data_signals_regularized_s588",
+            "Healthy: 160 training signals, a small 1-D CNN with dropout, weight decay and sign/time-flip "
+            "augmentation, cosine-decayed AdamW; 97% validation accuracy, no validation upturn.",
+            None, _train_healthy_small_signals21),
+]
+CASES += HELD_OUT_21
