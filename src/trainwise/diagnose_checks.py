@@ -781,10 +781,11 @@ def _bad_initialization(run: Run) -> Verdict | None:
                   "underfitting"),  # fmt: skip
 )
 def _plateau(run: Run) -> Verdict | None:
-    """At an undecayed LR (not under Adagrad, whose steps anneal themselves): the training loss stopped improving (the last quarter made under 2% of the progress,
-    and on a log scale it no longer falls beyond its noise: a large early drop makes the end of any curve look flat
-    on a linear one) while validation, if recorded, no longer falls beyond its noise either; or the validation loss
-    did not improve in the last quarter of the epochs (what ReduceLROnPlateau watches)."""
+    """At an undecayed LR (not under Adagrad, whose steps anneal themselves): the training loss stopped improving
+    (the last quarter made under 2% of the progress, and on a log scale it no longer falls beyond its noise: a large
+    early drop makes the end of any curve look flat on a linear one) while validation, if recorded, no longer falls
+    beyond its noise either; or the validation loss did not improve in the last quarter of the epochs (what
+    ReduceLROnPlateau watches)."""
     if run.annealed:
         return None
     curve = run.curve("train")
