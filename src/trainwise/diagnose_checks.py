@@ -719,9 +719,10 @@ def _bad_initialization(run: Run) -> Verdict | None:
     # The first step's loss is the untrained model's. On a batch of 32 or more samples it is a steady mean and stands
     # alone (a model at a high LR can halve its loss within five steps); on smaller ones the median of the first
     # five steps guards against one odd batch.
-    early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
     if run.batch_size is not None and run.batch_size >= STEADY_FIRST_BATCH:
         early = first
+    else:
+        early = np.nanmedian(run.losses[:5]) if run.steps and np.isfinite(run.losses[:5]).any() else math.nan
     constant = run.train_constant or run.constant  # the first loss is a training loss: the training targets'
     if run.num_classes and np.isfinite(first):
         chance = math.log(run.num_classes)
