@@ -17,7 +17,15 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 import trainwise.experiments as ex
-from trainwise.experiments import BUILTINS, Experiment, ExperimentError, Metric, builtin_names, load_experiment
+from trainwise.experiments import (
+    BUILTINS,
+    Experiment,
+    ExperimentError,
+    Metric,
+    builtin_names,
+    load_experiment,
+    metric_direction,
+)
 
 # ------------------------------------------------------------------------------------------ helpers
 
@@ -356,6 +364,36 @@ def test_metric_direction_and_better():
     for m in (low, high):
         assert m.better(5.0, nan) and not m.better(nan, 5.0) and not m.better(nan, nan)
     assert low.better(1.0, math.inf) and high.better(1.0, -math.inf)
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("accuracy", "max"), ("balanced_accuracy", "max"), ("top1_acc", "max"), ("f1_score", "max"),
+        ("R2Score", "max"), ("MulticlassAUROC", "max"), ("mean_iou", "max"), ("ndcg", "max"),
+        ("mae", "min"), ("MeanSquaredError", "min"), ("val_loss", "min"), ("top1_error", "min"),
+        ("word_error_rate", "min"), ("perplexity", "min"),
+        ("neg_mean_squared_error", "max"), ("neg_log_loss", "max"),  # scikit-learn's scorer names
+        ("<lambda>", None), ("metric", None), ("my_thing", None), ("", None),
+        ("accuracy_scaled", "max"), ("recaller", None),  # whole words only: "recaller" is not "recall"
+    ],
+)
+def test_metric_direction_reads_the_words_of_the_name(name, expected):
+    assert metric_direction(name) == expected
+
+
+def test_metric_direction_rejects_a_non_string():
+    with pytest.raises(TypeError, match="name must be a str"):
+        metric_direction(3)
+
+
+def test_metric_direction_auto_reads_the_name_and_says_when_it_assumed():
+    assert Metric("accuracy", abs).direction == "max" and not Metric("accuracy", abs).assumed
+    assert Metric("rmse", abs).direction == "min" and not Metric("rmse", abs).assumed
+    unknown = Metric("custom", abs)
+    assert unknown.direction == "min" and unknown.assumed
+    assert Metric("custom", abs, "max").direction == "max" and not Metric("custom", abs, "max").assumed
+    assert Metric("accuracy", abs, "min").direction == "min"  # an explicit direction always wins
 
 
 @pytest.mark.parametrize(

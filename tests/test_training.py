@@ -1,4 +1,5 @@
 import doctest
+import functools
 import math
 import warnings
 
@@ -9,6 +10,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import trainwise.training
 from trainwise import Callback, History, fit
+from trainwise.early_stopping import EarlyStopping
+from trainwise.experiments import Metric
 from trainwise.training import NonFiniteLossError, TrainingDivergedWarning
 
 
@@ -350,6 +353,77 @@ def test_plateau_decay_scales_a_schedule_and_follows_metric_direction():
     cos = lambda t: 0.1 * (1 + math.cos(math.pi * t / total)) / 2  # noqa: E731
     assert h.lrs[6] == pytest.approx(cos(6))  # epoch 1 still at scale 1 (decided after epoch 0)
     assert h.lrs[12] == pytest.approx(0.1 * cos(12))
+
+
+class _Rising:
+    """A metric whose value rises with every call: a validation accuracy that keeps improving."""
+
+    def __init__(self, **attributes):
+        self.calls = 0
+        self.__dict__.update(attributes)
+
+    def __call__(self, out, y):
+        self.calls += 1
+        return 0.01 * self.calls
+
+
+def _named(fn, name):
+    fn.__name__ = name
+    return fn
+
+
+@pytest.mark.parametrize(
+    "make, direction, source",
+    [
+        (lambda: _named(_Rising(), "accuracy"), "max", "name"),  # a plain function called accuracy
+        (lambda: functools.partial(_named(_Rising(), "f1_score")), "max", "name"),  # a partial: the inner name
+        (lambda: _Rising(direction="max"), "max", "given"),  # an attribute says it
+        (lambda: _Rising(higher_is_better=True), "max", "given"),  # torchmetrics' attribute
+        (lambda: _named(_Rising(higher_is_better=False), "accuracy"), "min", "given"),  # the attribute wins
+        (lambda: _named(_Rising(), "mae"), "min", "name"),
+        (lambda: _Rising(), "min", "assumed"),  # "_Rising" says nothing
+        (lambda: Metric("custom", _Rising()), "min", "assumed"),
+        (lambda: Metric("custom", _Rising(), "max"), "max", "given"),
+    ],
+)
+def test_fit_records_which_way_the_metric_is_better_and_how_it_knew(make, direction, source):
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=1, lr=0.01, metric=make())
+    assert h.metric_direction == direction and h.config["metric_direction_from"] == source
+
+
+def test_early_stopping_on_a_plain_accuracy_function_keeps_a_rising_accuracy():
+    # Before the direction was read from the name, a plain accuracy function was minimized: a rising accuracy
+    # never "improved" and the run stopped after patience + 1 epochs.
+    accuracy = _named(_Rising(), "accuracy")
+    stop = EarlyStopping(monitor="val_metric", patience=1, restore_best_weights=False)
+    h = fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=5, lr=0.01, metric=accuracy,
+            callbacks=[stop])  # fmt: skip
+    assert len(h.epochs) == 5 and stop.direction == "max" and stop.best_epoch == 4
+
+
+@pytest.mark.parametrize("who", ["early_stopping", "plateau_decay"])
+def test_callbacks_warn_when_they_follow_an_assumed_direction(who):
+    from trainwise.training import PlateauDecay
+
+    def make():
+        if who == "early_stopping":
+            return EarlyStopping(monitor="val_metric", patience=5, restore_best_weights=False)
+        return PlateauDecay(monitor="val_metric", patience=5)
+
+    with pytest.warns(UserWarning, match="did not say which way is better"):
+        fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=1, lr=0.01,
+            metric=lambda o, y: 0.5, callbacks=[make()])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a name that says it, or an explicit mode, warns nothing
+        fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=1, lr=0.01,
+            metric=_named(_Rising(), "accuracy"), callbacks=[make()])  # fmt: skip
+        fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=1, lr=0.01, metric=lambda o, y: 0.5,
+            callbacks=[EarlyStopping(monitor="val_metric", mode="max", restore_best_weights=False)])  # fmt: skip
+
+
+def test_fit_rejects_a_metric_with_a_bad_direction_attribute():
+    with pytest.raises(ValueError, match="metric.direction must be 'min' or 'max'"):
+        fit(_model(), _mse, _loader(), epochs=1, lr=0.01, metric=_Rising(direction="up"))
 
 
 def test_plateau_decay_bad_arguments():

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from trainwise.training import Callback, TrainState
+from trainwise.training import Callback, TrainState, warn_if_direction_assumed
 
 __all__ = ["EarlyStopping"]
 
@@ -108,6 +108,7 @@ class EarlyStopping(Callback):
         if self.mode != "auto":
             self._direction = self.mode
         elif self.monitor == "val_metric":
+            warn_if_direction_assumed(state, "EarlyStopping(monitor='val_metric', mode='auto')")
             self._direction = state.history.metric_direction
         else:
             self._direction = "min"

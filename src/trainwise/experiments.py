@@ -28,10 +28,11 @@ import importlib
 import importlib.util
 import itertools
 import math
+import re
 import reprlib
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,6 +46,7 @@ from trainwise.optimizers import optimizer_names
 
 __all__ = [
     "Metric",
+    "metric_direction",
     "Experiment",
     "ExperimentError",
     "TASKS",
@@ -72,30 +74,71 @@ def _check_positive_int(owner: str, name: str, value: object) -> None:
         raise ValueError(f"{owner}.{name} must be >= 1, got {name}={value!r}")
 
 
+# Words that say which way a metric's name points, for metrics given without a direction (as Keras's callbacks
+# read "acc" in a monitored name). A word of the first set wins over one of the second: "top1_error" is an error.
+_MIN_WORDS = frozenset(
+    "loss error errors err mae mse rmse msle rmsle mape smape nll perplexity ppl cer wer ter distance dist brier "
+    "logloss deviance regret hamming cost risk".split()
+)
+_MAX_WORDS = frozenset(
+    "acc accuracy auc auroc auprc roc f1 f2 fbeta fscore precision recall r2 score iou jaccard dice kappa mcc "
+    "ap map ndcg mrr bleu rouge meteor psnr ssim sensitivity specificity correct hit hits top1 top5 gain".split()
+)
+
+
+def metric_direction(name: str) -> str | None:
+    """Which way is better for a metric called ``name``, read from its words: ``"min"``, ``"max"`` or ``None``.
+
+    Words of errors and losses say ``"min"``, words of scores say ``"max"``; scikit-learn's ``neg_`` prefix turns
+    an error into a score. ``None`` when no word says (e.g. ``"<lambda>"``).
+
+    >>> [metric_direction(n) for n in ("accuracy", "top1_error", "R2Score", "neg_mean_squared_error", "<lambda>")]
+    ['max', 'min', 'max', 'max', None]
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got name={name!r} ({type(name).__name__})")
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
+    negated = bool(words) and words[0] == "neg"
+    if _MIN_WORDS.intersection(words):
+        found = "min"
+    elif _MAX_WORDS.intersection(words):
+        found = "max"
+    else:
+        return None
+    return {"min": "max", "max": "min"}[found] if negated else found
+
+
 @dataclass(frozen=True)
 class Metric:
     """A number that judges a whole validation set: ``fn(outputs, targets) -> float``.
 
-    ``direction`` says which way is better: ``"min"`` (errors) or ``"max"`` (accuracy).
+    ``direction`` says which way is better: ``"min"`` (errors) or ``"max"`` (accuracy). Left at ``"auto"`` it is
+    read from the name's words (:func:`metric_direction`: ``"accuracy"`` is maximized, ``"mae"`` minimized); a
+    name that says neither is minimized, and ``assumed`` is then True (callbacks that follow the direction warn).
 
-    >>> acc = Metric("accuracy", lambda out, y: float((out.argmax(1) == y).float().mean()), "max")
-    >>> acc.fn(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
-    0.5
+    >>> acc = Metric("accuracy", lambda out, y: float((out.argmax(1) == y).float().mean()))
+    >>> acc.direction, acc.fn(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
+    ('max', 0.5)
     >>> acc.better(0.9, 0.5), Metric("mae", lambda out, y: 0.0).better(0.9, 0.5)
     (True, False)
     """
 
     name: str
     fn: Callable[[Tensor, Tensor], float]
-    direction: str = "min"
+    direction: str = "auto"
+    assumed: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"Metric.name must be a non-empty str, got name={self.name!r}")
         if not callable(self.fn):
             raise TypeError(f"Metric.fn must be callable (outputs, targets) -> float, got fn={self.fn!r}")
+        if self.direction == "auto":
+            read = metric_direction(self.name)
+            object.__setattr__(self, "direction", read or "min")
+            object.__setattr__(self, "assumed", read is None)
         if self.direction not in DIRECTIONS:
-            raise ValueError(f"Metric.direction must be 'min' or 'max', got direction={self.direction!r}")
+            raise ValueError(f"Metric.direction must be 'min', 'max' or 'auto', got direction={self.direction!r}")
 
     def better(self, a: float, b: float) -> bool:
         """Whether value ``a`` is strictly better than ``b``. NaN is never better; any number beats NaN.

@@ -33,6 +33,7 @@ from trainwise import distributed
 from trainwise import schedules as sched_lib
 from trainwise.baselines import TargetSample, constant_loss
 from trainwise.batches import batch_size, forward, model_device, split_batch, to_device
+from trainwise.experiments import DIRECTIONS, metric_direction
 from trainwise.history import EpochRecord, History
 from trainwise.optimizers import make_optimizer
 from trainwise.schedule_specs import from_spec
@@ -130,6 +131,8 @@ class PlateauDecay(Callback):
         if state.torch_scheduler is not None:
             raise ValueError("PlateauDecay cannot drive a torch LRScheduler; give fit a trainwise schedule instead")
         if self.controller is None:
+            if self.monitor == "val_metric":
+                warn_if_direction_assumed(state, "PlateauDecay(monitor='val_metric')")
             mode = "max" if self.monitor == "val_metric" and state.history.metric_direction == "max" else "min"
             self.controller = sched_lib.ReduceOnPlateau(**{"mode": mode, **self.options})
         if state.scheduler is None:
@@ -181,8 +184,14 @@ def fit(
             a :class:`~trainwise.schedules.Schedule` for the LR; a mapping ``{"lr": ..., "momentum": ...}``;
             or a ``torch.optim.lr_scheduler`` instance (stepped once per update).
         metric: ``metric(outputs, targets) -> float`` over a whole set, or an object with ``name``, ``fn``,
-            ``direction`` (e.g. an experiment's metric). The training metric is the sample-weighted mean of the
-            per-batch values; the validation metric is computed once on all validation outputs.
+            ``direction`` (e.g. a :class:`~trainwise.Metric`, an experiment's metric). The training metric is the
+            sample-weighted mean of the per-batch values; the validation metric is computed once on all validation
+            outputs. Which way is better (``history.metric_direction``, followed by ``EarlyStopping`` and
+            ``PlateauDecay`` on ``"val_metric"``) is the metric's ``direction`` (or torchmetrics'
+            ``higher_is_better``); failing that, read from the function's name (``accuracy``, ``f1``, ``r2_score``
+            are maximized, ``mae``, ``*_error``, ``*_loss`` minimized); failing that, minimized, with a warning
+            from the callbacks that follow it. ``history.config["metric_direction_from"]`` says which:
+            ``"given"``, ``"name"`` or ``"assumed"``.
         lr: the learning rate (the peak of a spec schedule), or ``"auto"``: an LR range test
             (:func:`trainwise.find_lr`, which restores everything it touches) picks it, and with no ``schedule``
             the run uses one-cycle peaking at that LR (with a spec string, the spec is built around it). The test
@@ -237,7 +246,7 @@ def fit(
             model, opt, loss_fn, train_loader, schedule, batch_fn, device, accumulation_steps, total_steps
         )
     scheduler, torch_scheduler = _build_scheduler(schedule, opt, lr, epochs, steps_per_epoch)
-    metric_name, metric_fn, direction = _unpack_metric(metric)
+    metric_name, metric_fn, direction, direction_from = _unpack_metric(metric)
 
     history = History(
         metric_name=metric_name,
@@ -250,6 +259,7 @@ def fit(
             "seed": seed,
             "accumulation_steps": accumulation_steps,
             "schedule": _describe_schedule(schedule, scheduler),
+            "metric_direction_from": direction_from,
         },
     )
     if finder is not None:
@@ -621,14 +631,39 @@ def _describe_schedule(schedule: Any, scheduler: Any) -> Any:
     return type(schedule).__name__
 
 
-def _unpack_metric(metric: Any) -> tuple[str | None, Callable | None, str]:
+def _unpack_metric(metric: Any) -> tuple[str | None, Callable | None, str, str]:
+    """``(name, fn, direction, how)``: how the direction was learned — ``"given"`` (a :class:`Metric`'s or the
+    callable's ``direction``, or torchmetrics' ``higher_is_better``), ``"name"`` (read from the name's words) or
+    ``"assumed"`` (nothing said: minimized, and the callbacks that follow the direction warn)."""
     if metric is None:
-        return None, None, "min"
+        return None, None, "min", "given"
     if hasattr(metric, "fn") and hasattr(metric, "name"):
-        return metric.name, metric.fn, getattr(metric, "direction", "min")
-    if callable(metric):
-        return getattr(metric, "__name__", "metric"), metric, "min"
-    raise TypeError(f"metric must be callable or have .name and .fn, got {type(metric).__name__}")
+        direction = getattr(metric, "direction", "min")
+        return metric.name, metric.fn, direction, "assumed" if getattr(metric, "assumed", False) else "given"
+    if not callable(metric):
+        raise TypeError(f"metric must be callable or have .name and .fn, got {type(metric).__name__}")
+    inner = metric.func if isinstance(metric, functools.partial) else metric
+    name = getattr(inner, "__name__", None) or type(inner).__name__
+    direction = getattr(metric, "direction", None)
+    if direction is None and isinstance(getattr(metric, "higher_is_better", None), bool):
+        direction = "max" if metric.higher_is_better else "min"
+    if direction is not None:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"metric.direction must be 'min' or 'max', got direction={direction!r}")
+        return name, metric, direction, "given"
+    read = metric_direction(name)
+    return name, metric, read or "min", "name" if read else "assumed"
+
+
+def warn_if_direction_assumed(state: TrainState, who: str) -> None:
+    """Warn that ``who`` follows a metric direction nobody gave (fit recorded ``metric_direction_from``)."""
+    if state.history.config.get("metric_direction_from") == "assumed":
+        warnings.warn(
+            f"{who} follows the metric's direction, but metric {state.history.metric_name!r} did not say which way "
+            "is better and its name does not either: it is minimized. Pass trainwise.Metric(name, fn, 'max') "
+            "(or set fn.direction = 'max') if larger is better",
+            UserWarning, stacklevel=2,
+        )  # fmt: skip
 
 
 def _steps_per_epoch(loader: Iterable[Any], accumulation_steps: int) -> int | None:
