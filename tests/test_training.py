@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+import trainwise.lr_finder
 import trainwise.training
 from trainwise import Callback, History, fit
 from trainwise.early_stopping import EarlyStopping
@@ -443,6 +444,10 @@ def test_lr_auto_runs_the_range_test_then_one_cycle_at_its_suggestion():
     chosen = auto.config["lr"]
     assert auto.config["lr_source"] == "auto" and chosen == auto.extras["lr_finder"]["suggestion"]
     assert auto.extras["lr_finder"]["loss_kind"] == "train_fixed_batch"  # never labelled a validation curve
+    # the curve is averaged over ~1/8 of the sweep, whatever its length
+    finder = auto.extras["lr_finder"]
+    assert finder["smooth_beta"] == pytest.approx(1 - 8 / finder["num_steps"])
+    assert finder["smoothed"][-1] == pytest.approx(trainwise.lr_finder.smooth(finder["losses"], finder["smooth_beta"])[-1])
     assert 1e-7 < chosen < 10
     assert auto.config["range_test_steps"] > 10 and auto.elapsed_s >= auto.config["range_test_s"] > 0
     # what happens after the range test is exactly an explicit one-cycle run at that LR: the test left no trace
@@ -522,6 +527,7 @@ def test_lr_auto_reads_where_the_loss_turns_up_when_it_hardly_falls_first():
         h = fit(model, _mse, loader, epochs=3, lr="auto", optimizer="sgd", seed=0)
     finder = h.extras["lr_finder"]
     assert finder["method"] == "edge" and finder["start_lr"] == 1e-5  # the short test was enough
+    assert finder["smooth_beta"] == 0.98  # edge reads the curve smoothed as find_lr does by default
     lrs, smoothed = np.array(finder["lrs"]), np.array(finder["smoothed"])
     turned = lrs[smoothed > 1.05 * smoothed.min()]
     assert h.config["lr"] < turned.min() and h.status == "completed"  # left of where the loss turned up

@@ -464,6 +464,12 @@ _AUTO_SWEEP = (1e-5, 10.0)  # below 1e-5 the loss of a normalised net barely mov
 _AUTO_BUDGET = 0.15  # sweep steps per training step; a sweep step also evaluates one batch (~1.35 steps' time)
 _AUTO_STEPS = (40, 100)  # fewer points cannot show a descent; 100 is find_lr's default
 _AUTO_MIN_DROP = 0.01  # robust's relative-drop floor: the fixed-batch curve has no sampling noise to guard against
+# The moving average spans a fixed share of the sweep, ~num_steps/8 points (beta = 1 - 8/num_steps: 0.8 at 40
+# steps, 0.92 at 100), so its lag is the same fraction of the LR range at every length. find_lr's 0.98 (a window of
+# 50 points, for 100 steps of noisy per-batch losses) made a 40-step curve one long average: on the co2 LSTM it
+# blended the erratic stretch past the optimum (where each step's loss jumps up and down) into the descent and
+# moved the pick right, 0.003-0.34 around an optimum of 0.005-0.015 (benchmarks/results/lr_auto_smoothing.md).
+_AUTO_SMOOTH_POINTS = 8
 
 
 def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accumulation_steps, total_steps):
@@ -479,7 +485,9 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
       ``train_loader``, ``val_batches=1``), not each step's own batch: the batch-to-batch spread of the training
       loss (+-15-20% on the co2 benchmark, as large as the whole descent) is gone, and a short sweep could not
       average it away. The validation data is not looked at, so it stays an honest check of the LR picked;
-    * ``robust`` is read with ``min_drop=0.01`` instead of 5%; its 3x-noise test still applies.
+    * ``robust`` is read with ``min_drop=0.01`` instead of 5%; its 3x-noise test still applies;
+    * the curve is smoothed over ~1/8 of the sweep (:func:`auto_smooth_beta`: beta 0.8 at 40 steps, 0.92 at
+      100) instead of ``find_lr``'s fixed 0.98, whose 50-point window is longer than a short sweep.
 
     When ``robust`` sees no descent (a curve that hardly falls before it turns up: an LSTM on a short sweep), the
     same curve is read with :func:`~trainwise.suggest.edge` (the LR just left of where the loss turns up, seed
@@ -507,10 +515,12 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     common = {"method": method, "batch_fn": batch_fn, "device": device, "accumulation_steps": accumulation_steps,
               "val_loader": train_loader, "val_batches": 1}  # fmt: skip
     result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader, start_lr=_AUTO_SWEEP[0],
-                                              end_lr=_AUTO_SWEEP[1], num_steps=num_steps, **common))  # fmt: skip
+                                              end_lr=_AUTO_SWEEP[1], num_steps=num_steps,
+                                              smooth_beta=auto_smooth_beta(num_steps), **common))  # fmt: skip
     seconds, steps, notes = result.elapsed_s, result.steps_run, [result.note or result.stop_reason]
     if result.suggestion is None:  # sweep the whole default range before refusing
-        result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader, **common))
+        result = _read_edge_if_no_descent(find_lr(model, opt, loss_fn, train_loader,
+                                                  smooth_beta=auto_smooth_beta(100), **common))  # fmt: skip
         seconds, steps = seconds + result.elapsed_s, steps + result.steps_run
         notes.append(f"then from {result.start_lr:g}: {result.note or result.stop_reason}")
     if result.method == "edge":
@@ -531,16 +541,31 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     return result.suggestion, schedule if schedule is not None else "onecycle", result, seconds, steps
 
 
+def auto_smooth_beta(num_steps: int) -> float:
+    """``lr="auto"``'s smoothing for a sweep of ``num_steps``: a moving average over ~1/8 of its points.
+
+    >>> auto_smooth_beta(40), auto_smooth_beta(100)
+    (0.8, 0.92)
+    """
+    return round(max(0.0, 1.0 - _AUTO_SMOOTH_POINTS / num_steps), 6)
+
+
 def _read_edge_if_no_descent(result: Any) -> Any:
-    """``result`` itself, or — when its suggester saw no descent — the same curve read with ``edge``."""
+    """``result`` itself, or — when its suggester saw no descent — the same losses read with ``edge``.
+
+    ``edge`` reads them smoothed as ``find_lr`` does by default (beta 0.98, what it was designed on), and the
+    result then carries that curve: lightly smoothed, a curve that never fell is all noise, and a sweep's last
+    exploding points widen the span that ``edge``'s threshold is a share of."""
     if result.suggestion is not None:
         return result
+    from trainwise.lr_finder import smooth
     from trainwise.suggest import edge
 
-    value = edge(result.lrs, result.smoothed)
+    smoothed = smooth(result.losses)
+    value = edge(result.lrs, smoothed)
     if value is None:
         return result
-    return dataclasses.replace(result, suggestion=value, method="edge")
+    return dataclasses.replace(result, suggestion=value, method="edge", smoothed=smoothed, smooth_beta=0.98)
 
 
 def _applied_hparams(opt: torch.optim.Optimizer, scheduler: Any) -> dict[str, float]:
