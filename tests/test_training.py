@@ -368,6 +368,12 @@ class _Rising:
         return 0.01 * self.calls
 
 
+class _Duck:
+    def __init__(self, name, **attributes):
+        self.name, self.fn = name, _Rising()
+        self.__dict__.update(attributes)
+
+
 def _named(fn, name):
     fn.__name__ = name
     return fn
@@ -385,6 +391,8 @@ def _named(fn, name):
         (lambda: _Rising(), "min", "assumed"),  # "_Rising" says nothing
         (lambda: Metric("custom", _Rising()), "min", "assumed"),
         (lambda: Metric("custom", _Rising(), "max"), "max", "given"),
+        (lambda: _Duck("balanced_accuracy"), "max", "name"),  # an object with .name and .fn, no direction
+        (lambda: _Duck("mae", direction="max"), "max", "given"),
     ],
 )
 def test_fit_records_which_way_the_metric_is_better_and_how_it_knew(make, direction, source):
@@ -425,6 +433,10 @@ def test_callbacks_warn_when_they_follow_an_assumed_direction(who):
 def test_fit_rejects_a_metric_with_a_bad_direction_attribute():
     with pytest.raises(ValueError, match="metric.direction must be 'min' or 'max'"):
         fit(_model(), _mse, _loader(), epochs=1, lr=0.01, metric=_Rising(direction="up"))
+    with pytest.raises(ValueError, match="metric.direction must be 'min' or 'max'"):
+        fit(_model(), _mse, _loader(), epochs=1, lr=0.01, metric=_Duck("acc", direction="best"))
+    with pytest.raises(TypeError, match="metric must be callable"):
+        fit(_model(), _mse, _loader(), epochs=1, lr=0.01, metric="accuracy")
 
 
 def test_plateau_decay_bad_arguments():

@@ -468,7 +468,8 @@ _AUTO_MIN_DROP = 0.01  # robust's relative-drop floor: the fixed-batch curve has
 # steps, 0.92 at 100), so its lag is the same fraction of the LR range at every length. find_lr's 0.98 (a window of
 # 50 points, for 100 steps of noisy per-batch losses) made a 40-step curve one long average: on the co2 LSTM it
 # blended the erratic stretch past the optimum (where each step's loss jumps up and down) into the descent and
-# moved the pick right, 0.003-0.34 around an optimum of 0.005-0.015 (benchmarks/results/lr_auto_smoothing.md).
+# moved the pick right: 0.003-0.34 over 16 inits around an optimum of 0.005-0.015 (expected ratio to the best LR
+# 1.037; 1.008 with this window; benchmarks/bench_lr_expected.py, results in benchmarks/results/lr_expected.md).
 _AUTO_SMOOTH_POINTS = 8
 
 
@@ -663,21 +664,23 @@ def _unpack_metric(metric: Any) -> tuple[str | None, Callable | None, str, str]:
     if metric is None:
         return None, None, "min", "given"
     if hasattr(metric, "fn") and hasattr(metric, "name"):
-        direction = getattr(metric, "direction", "min")
-        return metric.name, metric.fn, direction, "assumed" if getattr(metric, "assumed", False) else "given"
-    if not callable(metric):
+        name, fn = str(metric.name), metric.fn
+        if getattr(metric, "assumed", False):  # a Metric that read nothing from its name
+            return name, fn, metric.direction, "assumed"
+    elif callable(metric):
+        inner = metric.func if isinstance(metric, functools.partial) else metric
+        name, fn = getattr(inner, "__name__", None) or type(inner).__name__, metric
+    else:
         raise TypeError(f"metric must be callable or have .name and .fn, got {type(metric).__name__}")
-    inner = metric.func if isinstance(metric, functools.partial) else metric
-    name = getattr(inner, "__name__", None) or type(inner).__name__
     direction = getattr(metric, "direction", None)
     if direction is None and isinstance(getattr(metric, "higher_is_better", None), bool):
         direction = "max" if metric.higher_is_better else "min"
     if direction is not None:
         if direction not in DIRECTIONS:
             raise ValueError(f"metric.direction must be 'min' or 'max', got direction={direction!r}")
-        return name, metric, direction, "given"
+        return name, fn, direction, "given"
     read = metric_direction(name)
-    return name, metric, read or "min", "name" if read else "assumed"
+    return name, fn, read or "min", "name" if read else "assumed"
 
 
 def warn_if_direction_assumed(state: TrainState, who: str) -> None:
