@@ -3,13 +3,15 @@
     python benchmarks/bench_lr_expected.py --trainings co2=32,digits=16,diamonds=6 --out benchmarks/results/lr_expected.md
     python benchmarks/bench_lr_expected.py --quick          # smoke run, ~1 min
 
+``--first-seed 100`` runs it on seeds that ``lr="auto"``'s design never looked at (it was shaped on 0-39).
+
 Why a second design. ``bench_lr_suggestions.py`` compares, seed by seed, one training of each method with the best
 of 13 single trainings of a one-cycle LR grid. On the co2 LSTM one training's final MAE varies by 2-3% between
 inits and data orders (neighbouring grid points differ as much), more than the 1% the issue's target allows, and
 the best of 13 noisy points sits below what any LR gives on average: that design cannot tell a 1% miss from luck.
 Every built-in experiment has a fixed data split, so a seed only chooses the model's init and the data order
 (``make_model(s)``, ``loaders(seed=s)``, ``fit(seed=s)``): each method and each grid LR is trained at seeds
-``0 .. N-1`` and judged on its **mean** final validation metric, the reference being the grid LR with the best
+``first .. first + N - 1`` (``--first-seed``, default 0) and judged on its **mean** final validation metric, the reference being the grid LR with the best
 mean. Comparisons are paired (every method and LR sees the same N inits and data orders), and each ratio gets a
 95% interval from the per-seed differences.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import json
 import math
 import multiprocessing as mp
 import os
@@ -40,7 +43,6 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -121,10 +123,10 @@ def run_jobs(pool, jobs: list[tuple], store: dict, t0: float) -> None:
 # ---------------------------------------------------------------------------------------------------- times
 
 
-def timings(exp, epochs: int, repeats: int) -> dict[str, float]:
+def timings(exp, epochs: int, repeats: int, first_seed: int) -> dict[str, float]:
     """Median seconds of each range test and of one training, measured alone and interleaved."""
     out: dict[str, list[float]] = defaultdict(list)
-    for r in range(repeats):
+    for r in range(first_seed, first_seed + repeats):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with contextlib.suppress(ValueError):
@@ -195,10 +197,6 @@ def _r(value: float) -> str:
 def report(args, exps, analyses, times, started: str, wall_s: float, loads: tuple) -> str:
     lines: list[str] = []
     add = lines.append
-    versions = {}
-    for pkg in ("torch", "torch-lr-finder", "schedulefree", "prodigyopt", "numpy"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            versions[pkg] = metadata.version(pkg)
     names = list(exps)
     add("# LR suggestion quality on expected metrics: `lr=\"auto\"` and the others against a dense LR grid\n")
     add(f"Command: `{args.command}`  ")
@@ -206,9 +204,9 @@ def report(args, exps, analyses, times, started: str, wall_s: float, loads: tupl
     add(f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python "
         f"{platform.python_version()}; {args.jobs} worker processes of one thread; load average (1 min) "
         f"{loads[0]:.1f} at the start, {loads[1]:.1f} at the end  ")  # fmt: skip
-    add("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "  ")
-    add("Trainings per method and grid LR (seeds 0 .. N-1: model init, data order and fit seed; the split is each "
-        "experiment's own): " + ", ".join(f"{n} N={args.trainings[n]}" for n in names) + "; epochs: "
+    add(single.versions_line())
+    add(f"Trainings per method and grid LR (seeds {args.first_seed} .. {args.first_seed} + N - 1: model init, data "
+        "order and fit seed; the split is each experiment's own): " + ", ".join(f"{n} N={args.trainings[n]}" for n in names) + "; epochs: "
         + ", ".join(f"{n} {args.epochs[n]}" for n in names) + ".\n")  # fmt: skip
     add("Ratio to grid-best: the method's mean final validation metric over the N seeds against the best mean of "
         "the grid (`mean / best` for MAE, `best / mean` for accuracy); 1.000 is the grid-best, larger is worse. "
@@ -293,6 +291,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainings", default="co2=32,digits=16,diamonds=6",
                         help="workload=N pairs: the built-in experiments and how many seeds each is trained at")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds are first-seed .. first-seed + N - 1 (e.g. 100: seeds never used in design)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (one thread each)")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds of the range tests and a training")
     parser.add_argument("--quick", action="store_true", help="digits, 2 seeds, 2 epochs, 1 timed round")
@@ -305,8 +305,9 @@ def main() -> None:
         args.trainings = {k: int(v) for k, v in (pair.split("=") for pair in args.trainings.split(","))}
     except ValueError:
         parser.error(f"--trainings must look like co2=32,digits=16, got {args.trainings!r}")
-    if any(n < 2 for n in args.trainings.values()) or args.jobs < 1 or args.repeats < 1:
-        parser.error("every N in --trainings must be >= 2, --jobs and --repeats >= 1")
+    if any(n < 2 for n in args.trainings.values()) or args.jobs < 1 or args.repeats < 1 or args.first_seed < 0:
+        parser.error("every N in --trainings must be >= 2, --jobs and --repeats >= 1, --first-seed >= 0")
+    seeds = {name: list(range(args.first_seed, args.first_seed + n)) for name, n in args.trainings.items()}
     import matplotlib
 
     matplotlib.use("Agg")
@@ -317,7 +318,7 @@ def main() -> None:
 
     times = {}
     for name, exp in exps.items():
-        times[name] = timings(exp, args.epochs[name], args.repeats)
+        times[name] = timings(exp, args.epochs[name], args.repeats, args.first_seed)
         single.log(f"{name}: times {({k: round(v, 2) for k, v in times[name].items()})}")
 
     runs: dict[str, dict] = {name: defaultdict(dict) for name in exps}
@@ -325,29 +326,32 @@ def main() -> None:
     first = []
     for name, n in args.trainings.items():
         e = args.epochs[name]
-        first += [(name, s, "grid", lr, e) for lr in coarse for s in range(min(n, COARSE_SEEDS))]
-        first += [(name, s, "method", m, e) for m in single.METHODS for s in range(n)]
+        first += [(name, s, "grid", lr, e) for lr in coarse for s in seeds[name][:COARSE_SEEDS]]
+        first += [(name, s, "method", m, e) for m in single.METHODS for s in seeds[name]]
     with mp.get_context("spawn").Pool(args.jobs, initializer=_init_worker) as pool:
         run_jobs(pool, first, runs, t0)
         second = []
         for name, n in args.trainings.items():
-            seeds = range(min(n, COARSE_SEEDS))
-            coarse_means = {lr: _mean(runs[name]["grid", lr], seeds) for lr in coarse}
+            coarse_means = {lr: _mean(runs[name]["grid", lr], seeds[name][:COARSE_SEEDS]) for lr in coarse}
             finite = {lr: v for lr, v in coarse_means.items() if math.isfinite(v)}
             center = (max if exps[name].metric.direction == "max" else min)(finite, key=finite.get)
             single.log(f"{name}: coarse grid best {center:.3g}; refining at {n} seeds")
             for lr in fine_grid(center):
                 known = next((k for (kind, k) in runs[name] if kind == "grid" and math.isclose(k, lr)), lr)
-                second += [(name, s, "grid", known, args.epochs[name]) for s in range(n)
+                second += [(name, s, "grid", known, args.epochs[name]) for s in seeds[name]
                            if s not in runs[name]["grid", known]]  # fmt: skip
         run_jobs(pool, second, runs, t0)
-    analyses = {name: analyse(exps[name], runs[name], list(range(n))) for name, n in args.trainings.items()}
+    analyses = {name: analyse(exps[name], runs[name], seeds[name]) for name in args.trainings}
     text = report(args, exps, analyses, times, started, time.perf_counter() - t0, (load0, os.getloadavg()[0]))
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
-        single.log(f"wrote {args.out}")
+        raw = {name: [{"kind": kind, "key": key, "seed": s, "lr": lr, "metric": metric}
+                      for (kind, key), per_seed in runs[name].items()
+                      for s, (lr, metric, _, _) in sorted(per_seed.items())] for name in runs}  # fmt: skip
+        args.out.with_suffix(".json").write_text(json.dumps(raw))
+        single.log(f"wrote {args.out} and every training's result to {args.out.with_suffix('.json')}")
 
 
 if __name__ == "__main__":

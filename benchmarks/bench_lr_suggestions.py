@@ -451,14 +451,18 @@ def targets(results, exps, seeds: list[int], cost: dict[str, Costs] | None) -> l
     return lines
 
 
-def report(results: dict[str, dict[int, SeedResult]], exps: dict[str, Experiment], args, started: str,
-           wall_s: float, loads: tuple) -> str:  # fmt: skip
-    lines: list[str] = []
-    add = lines.append
+def versions_line() -> str:
     versions = {}
     for pkg in ("torch", "torch-lr-finder", "schedulefree", "prodigyopt", "numpy"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[pkg] = metadata.version(pkg)
+    return "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "  "
+
+
+def report(results: dict[str, dict[int, SeedResult]], exps: dict[str, Experiment], args, started: str,
+           wall_s: float, loads: tuple) -> str:  # fmt: skip
+    lines: list[str] = []
+    add = lines.append
     names = list(results)
     held_out = [s for s in args.seeds if s in args.held_out]
     design = [s for s in args.seeds if s not in args.held_out]
@@ -474,7 +478,7 @@ def report(results: dict[str, dict[int, SeedResult]], exps: dict[str, Experiment
         f"{platform.python_version()}; torch.set_num_threads(1); load average (1 min) {loads[0]:.1f} at the start, "
         f"{loads[1]:.1f} at the end (other processes shared the machine; quality numbers are deterministic, times "
         "are not)  ")  # fmt: skip
-    add("Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "  ")
+    add(versions_line())
     seeds_text = (f"design seeds {', '.join(map(str, design)) or 'none'} (`lr=\"auto\"`'s settings were chosen "
                   f"looking at these), held-out seeds {', '.join(map(str, held_out))} (not looked at before this run)"
                   if held_out else f"{', '.join(map(str, args.seeds))}")  # fmt: skip

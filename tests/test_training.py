@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import trainwise.lr_finder
+from trainwise import suggest
 import trainwise.training
 from trainwise import Callback, History, fit
 from trainwise.early_stopping import EarlyStopping
@@ -487,7 +488,17 @@ def test_lr_auto_sizes_the_range_test_to_the_training():
         assert finder["num_steps"] == min(100, max(40, round(0.15 * 6 * epochs)))
         assert (finder["start_lr"], finder["end_lr"]) == (1e-5, 10.0)
         assert h.config["range_test_steps"] == finder["steps_run"] <= finder["num_steps"]
-        assert finder["method"] == "robust(min_drop=0.01)" and h.config["lr"] == finder["suggestion"]
+        assert finder["method"] == trainwise.training.AUTO_VOTE and h.config["lr"] == finder["suggestion"]
+        # the vote: the middle of three readings of the curve, each recomputed here from the recorded curve
+        readings = [
+            suggest.robust(finder["lrs"], finder["smoothed"], min_drop=0.01),
+            suggest.valley(finder["lrs"], finder["smoothed"]),
+            suggest.first_rise(finder["lrs"], finder["losses"]),
+        ]
+        present = sorted(v for v in readings if v is not None)
+        expected = present[1] if len(present) == 3 else math.sqrt(present[0] * present[-1])
+        assert finder["suggestion"] == pytest.approx(expected, rel=1e-9)
+        assert finder["suggestions"]["first_rise"] == readings[2]
 
 
 class _CountingLoader:
