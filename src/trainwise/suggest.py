@@ -297,14 +297,16 @@ def valley(lrs: Sequence[float], losses: Sequence[float]) -> float | None:
     return float(np.exp(x[start] + 2.0 / 3.0 * (x[end] - x[start])))
 
 
-def first_rise(lrs: Sequence[float], losses: Sequence[float], *, rise: float = 0.1, min_fall: float = 0.02) -> float | None:
+def first_rise(lrs: Sequence[float], losses: Sequence[float], *, rise: float = 0.1, min_fall: float = 0.1) -> float | None:
     """The learning rate at the lowest loss before the loss first climbs back by more than ``rise`` (10%) of its fall
     so far: where a clean descent ends (seed 003's "the point where the loss stops falling"), read point by point.
 
     Meant for a curve without sampling noise, unsmoothed — ``fit(lr="auto")`` reads it on its range test's raw
     fixed-batch losses; on a noisy per-batch curve the first bump ends the descent too early. A climb only counts
-    once the loss has fallen by ``min_fall`` (2%) of the first loss's size. ``None`` if it never climbs back so, or
-    with fewer than 5 usable points. Not in :data:`SUGGESTERS` (``find_lr`` hands those the smoothed curve).
+    once the loss has fallen by ``min_fall`` (10%) of its whole fall over the curve (first loss to lowest), so the
+    flat start's wiggles are not read as the end; both thresholds are shares of falls, unchanged by a shift of the
+    loss. ``None`` if it never climbs back so, if it never falls, or with fewer than 5 usable points. Not in
+    :data:`SUGGESTERS` (``find_lr`` hands those the smoothed curve).
 
     >>> lrs = [1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 1.0]
     >>> first_rise(lrs, [1.0, 0.9, 0.7, 0.75, 0.5, 9.0])  # 0.75 climbs back 17% of the 0.3 fall: the descent ended
@@ -314,18 +316,19 @@ def first_rise(lrs: Sequence[float], losses: Sequence[float], *, rise: float = 0
     """
     if not rise > 0:
         raise ValueError(f"rise must be > 0, got rise={rise}")
-    if not 0 <= min_fall < 1:
-        raise ValueError(f"min_fall must be in [0, 1), got min_fall={min_fall}")
+    if not 0 <= min_fall <= 1:
+        raise ValueError(f"min_fall must be in [0, 1], got min_fall={min_fall}")
     lr, x, y = _curve(lrs, losses)
-    if y.size < MIN_POINTS:
+    if y.size < MIN_POINTS or not y.min() < y[0]:
         return None
+    whole_fall = float(y[0] - y.min())
     lowest, at = y[0], 0
     for i in range(1, y.size):
         if y[i] < lowest:
             lowest, at = y[i], i
             continue
         fall = y[0] - lowest
-        if fall >= min_fall * abs(y[0]) and fall > 0 and y[i] - lowest > rise * fall:
+        if fall > 0 and fall >= min_fall * whole_fall and y[i] - lowest > rise * fall:
             return float(lr[at])
     return None
 
