@@ -15,6 +15,7 @@ from trainwise.suggest import (
     curve_note,
     descent_range,
     edge,
+    first_rise,
     min_div10,
     robust,
     steepest,
@@ -136,6 +137,36 @@ def test_edge_is_just_left_of_where_a_flat_curve_turns_up() -> None:
     assert edge(LRS, 2 - np.tanh(X + 1)) is None  # never turns up
     with pytest.raises(ValueError, match="min_rise"):
         edge(LRS, y, min_rise=-0.1)
+
+
+def test_first_rise_is_where_a_clean_descent_ends() -> None:
+    # a noiseless descent to 1e-2, then an erratic stretch (each point jumps up and down) before the blow-up:
+    # the lowest point before the first climb is the end of the descent, whatever the stretch after it does
+    descent = 1 - 0.5 * (1 + np.tanh((X + 3) / 0.5)) / 2
+    jumps = np.where((np.arange(X.size) - np.searchsorted(LRS, 1e-2, side="right")) % 2 == 0, 0.3, -0.05)
+    y = np.where(LRS <= 1e-2, descent, descent[LRS <= 1e-2][-1] + jumps + np.exp(4 * (X + 0.5)))
+    got = first_rise(LRS, y)
+    assert got == LRS[LRS <= 1e-2][-1]
+    # the erratic stretch dips below the descent's end: the smoothed readings are pulled right of it, not this one
+    assert y[LRS > 1e-2].min() < y[LRS <= 1e-2].min()
+    assert first_rise(LRS, y - 7.0) == got  # a shift of the loss changes nothing
+    # wiggles on the flat start, before the loss has fallen 10% of its whole fall, do not end the descent
+    wiggly = y + np.where(X < -5, 1e-4 * np.sin(7 * X), 0.0)
+    assert first_rise(LRS, wiggly) == got
+    # a bump smaller than 10% of the fall so far is not the end; a larger one is
+    bumped = descent.copy()
+    i = int(np.searchsorted(LRS, 1e-3))
+    fall = bumped[0] - bumped[i]
+    bumped[i + 1] = bumped[i] + 0.05 * fall
+    assert first_rise(LRS, bumped) is None  # the descent goes on, and never climbs back
+    bumped[i + 1] = bumped[i] + 0.2 * fall
+    assert first_rise(LRS, bumped) == LRS[i]
+    # a curve that never falls, or is too short to read
+    assert first_rise(LRS, 1 + 0.01 * np.arange(X.size)) is None
+    assert first_rise([1e-3, 1e-2], [1.0, 0.5]) is None
+    for bad in ({"rise": 0.0}, {"min_fall": 1.5}, {"min_fall": -0.1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            first_rise(LRS, y, **bad)
 
 
 # --- the contract battery, over the registry ---------------------------------------------------------------------

@@ -36,6 +36,13 @@ Methods (``x = ln(lr)``, ``y`` the loss):
     curve that hardly falls before it turns up, where ``robust`` has no descent to measure. ``None`` if the loss
     never turns up, or already within its first 5 points.
 
+One more, outside the registry because it wants the raw curve of a test without sampling noise (``fit(lr="auto")``
+reads it on its fixed-batch losses, beside ``robust`` and ``valley``, and takes the middle of the three):
+
+``first_rise``
+    The lowest point before the loss first climbs back by more than 10% of its fall so far (counted once it has
+    fallen 10% of its whole fall): where a clean descent ends, point by point.
+
 >>> import math
 >>> lrs = [10 ** (-6 + 6 * i / 100) for i in range(101)]
 >>> losses = [2 - math.tanh(math.log10(lr) + 3) + max(0.0, math.log10(lr) + 1) ** 2 for lr in lrs]

@@ -196,7 +196,8 @@ def fit(
             (:func:`trainwise.find_lr`, which restores everything it touches) picks it, and with no ``schedule``
             the run uses one-cycle peaking at that LR (with a spec string, the spec is built around it). The test
             is sized to the training: ``clamp(round(0.15 * epochs * steps_per_epoch), 40, 100)`` steps from
-            ``1e-5`` to ``10``, reading the loss on one fixed training batch (never the validation data): it
+            ``1e-5`` to ``10``, reading the loss on one fixed training batch (never the validation data), and
+            its LR is the middle of three readings of that curve (``robust``, ``valley``, ``first_rise``): it
             adds up to about a fifth of the training's time (7-23% on the benchmark's 230-1,690-step trainings),
             more below ~270 training steps where the 40-step floor applies. The range test's result is in
             ``history.extras["lr_finder"]``; ``history.config`` has ``lr`` (the peak used, which is the
@@ -468,8 +469,8 @@ _AUTO_MIN_DROP = 0.01  # robust's relative-drop floor: the fixed-batch curve has
 # steps, 0.92 at 100), so its lag is the same fraction of the LR range at every length. find_lr's 0.98 (a window of
 # 50 points, for 100 steps of noisy per-batch losses) made a 40-step curve one long average: on the co2 LSTM it
 # blended the erratic stretch past the optimum (where each step's loss jumps up and down) into the descent and
-# moved the pick right: 0.003-0.34 over 16 inits around an optimum of 0.005-0.015 (expected ratio to the best LR
-# 1.037; 1.008 with this window; benchmarks/bench_lr_expected.py, results in benchmarks/results/lr_expected.md).
+# moved the pick right: 0.003-0.34 over 16 inits around an optimum of 0.005-0.015 (expected metric 3.7% worse than
+# the best LR's; 1.3% with this window, 0.6% with the vote below on seeds never looked at: BENCHMARKS.md).
 _AUTO_SMOOTH_POINTS = 8
 
 
@@ -477,7 +478,7 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     """``lr="auto"``: run the range test, set the suggested LR on every group (keeping their ratios) and pick the
     schedule: one-cycle peaking at the suggestion unless the user named a spec.
 
-    The test is :func:`~trainwise.lr_finder.find_lr` with three changes to its defaults, for cost and noise:
+    The test is :func:`~trainwise.lr_finder.find_lr` with four changes to its defaults, for cost and noise:
 
     * its length is ``clamp(round(0.15 * total_steps), 40, 100)`` steps (``total_steps`` = the training's updates;
       100 when the loader has no length), from ``1e-5`` to ``10``: a bounded fraction of the training it precedes,
@@ -489,6 +490,10 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     * ``robust`` is read with ``min_drop=0.01`` instead of 5%; its 3x-noise test still applies;
     * the curve is smoothed over ~1/8 of the sweep (:func:`auto_smooth_beta`: beta 0.8 at 40 steps, 0.92 at
       100) instead of ``find_lr``'s fixed 0.98, whose 50-point window is longer than a short sweep.
+
+    The suggestion is then the middle of three readings of that curve (:func:`_vote`): ``robust``, ``valley``
+    and :func:`~trainwise.suggest.first_rise` on the raw losses; ``result.method`` says so and
+    ``result.suggestions`` holds each reading.
 
     When ``robust`` sees no descent (a curve that hardly falls before it turns up: an LSTM on a short sweep), the
     same curve is read with :func:`~trainwise.suggest.edge` (the LR just left of where the loss turns up, seed
@@ -553,8 +558,9 @@ def _vote(result: Any) -> Any:
     the clean descent, seed 003's rule) each go wrong on some curves — ``robust`` reads a dip in the erratic
     stretch past the optimum as part of the descent, ``first_rise`` stops at a bump that Adam's first large steps
     make on a loss that then falls further, ``valley`` lands low on a long shallow descent — and rarely together.
-    On benchmarks/bench_lr_expected.py's range-test curves (40 co2, 16 digits, 16 diamonds inits) the middle one
-    kept each workload's expected metric within 0.6% of its best LR's, where ``robust`` alone was 1.4% off on co2.
+    On benchmarks/bench_lr_expected.py's workloads the middle reading keeps each one's expected metric within
+    0.6% of its best LR's (co2 LSTM, digits CNN, diamonds MLP, on inits never looked at while designing it), where
+    ``robust`` alone was 1.3% off on co2.
     With two readings, their geometric mean. Without ``robust`` (no descent) the result is left as it is.
     """
     if result.suggestion is None:
