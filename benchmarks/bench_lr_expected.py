@@ -1,6 +1,6 @@
 """Benchmark: the LR suggestions of ``bench_lr_suggestions.py``, judged on expected metrics instead of single runs.
 
-    python benchmarks/bench_lr_expected.py --trainings co2=32,digits=16,diamonds=6 --out benchmarks/results/lr_expected.md
+    python benchmarks/bench_lr_expected.py --trainings co2=40,digits=16,diamonds=6 --first-seed 100 --out benchmarks/results/lr_expected.md
     python benchmarks/bench_lr_expected.py --quick          # smoke run, ~1 min
 
 ``--first-seed 100`` runs it on seeds that ``lr="auto"``'s design never looked at (it was shaped on 0-39).
@@ -289,7 +289,7 @@ def report(args, exps, analyses, times, started: str, wall_s: float, loads: tupl
 def main() -> None:
     torch.set_num_threads(1)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trainings", default="co2=32,digits=16,diamonds=6",
+    parser.add_argument("--trainings", default="co2=40,digits=16,diamonds=6",
                         help="workload=N pairs: the built-in experiments and how many seeds each is trained at")
     parser.add_argument("--first-seed", type=int, default=0,
                         help="seeds are first-seed .. first-seed + N - 1 (e.g. 100: seeds never used in design)")
