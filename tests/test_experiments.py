@@ -376,6 +376,12 @@ def test_metric_direction_and_better():
         ("neg_mean_squared_error", "max"), ("neg_log_loss", "max"),  # scikit-learn's scorer names
         ("<lambda>", None), ("metric", None), ("my_thing", None), ("", None),
         ("accuracy_scaled", "max"), ("recaller", None),  # whole words only: "recaller" is not "recall"
+        # acronyms, glued words and numbers (torchmetrics' and torch's class names)
+        ("MSELoss", "min"), ("NLLLoss", "min"), ("CrossEntropyLoss", "min"), ("IoU", "max"), ("MeanIoU", "max"),
+        ("mIoU", "max"), ("AUCScore", "max"), ("F1score", "max"), ("acc1", "max"), ("top1acc", "max"),
+        # scikit-learn: a final "score" is a score even after an error word; "neg" anywhere turns it round
+        ("d2_absolute_error_score", "max"), ("test_neg_mean_squared_error", "max"), ("val_neg_mse", "max"),
+        ("matthews_corrcoef", "max"), ("log_likelihood", "max"), ("negative_log_likelihood", "min"),
     ],
 )
 def test_metric_direction_reads_the_words_of_the_name(name, expected):
@@ -387,13 +393,17 @@ def test_metric_direction_rejects_a_non_string():
         metric_direction(3)
 
 
-def test_metric_direction_auto_reads_the_name_and_says_when_it_assumed():
-    assert Metric("accuracy", abs).direction == "max" and not Metric("accuracy", abs).assumed
-    assert Metric("rmse", abs).direction == "min" and not Metric("rmse", abs).assumed
-    unknown = Metric("custom", abs)
-    assert unknown.direction == "min" and unknown.assumed
-    assert Metric("custom", abs, "max").direction == "max" and not Metric("custom", abs, "max").assumed
+def test_metric_direction_auto_reads_the_name_and_says_how_it_knew():
+    assert (Metric("accuracy", abs).direction, Metric("accuracy", abs).direction_from) == ("max", "name")
+    assert (Metric("rmse", abs).direction, Metric("rmse", abs).direction_from) == ("min", "name")
+    assert (Metric("custom", abs).direction, Metric("custom", abs).direction_from) == ("min", "assumed")
+    assert (Metric("custom", abs, "max").direction, Metric("custom", abs, "max").direction_from) == ("max", "given")
     assert Metric("accuracy", abs, "min").direction == "min"  # an explicit direction always wins
+    # replace keeps the direction worked out (now given); direction="auto" reads the new name
+    renamed = dataclasses.replace(Metric("custom", abs), name="accuracy")
+    assert (renamed.direction, renamed.direction_from) == ("min", "given")
+    reread = dataclasses.replace(Metric("custom", abs), name="accuracy", direction="auto")
+    assert (reread.direction, reread.direction_from) == ("max", "name")
 
 
 @pytest.mark.parametrize(

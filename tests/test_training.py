@@ -392,6 +392,9 @@ def _named(fn, name):
         (lambda: _Rising(), "min", "assumed"),  # "_Rising" says nothing
         (lambda: Metric("custom", _Rising()), "min", "assumed"),
         (lambda: Metric("custom", _Rising(), "max"), "max", "given"),
+        (lambda: Metric("accuracy", _Rising()), "max", "name"),
+        (lambda: functools.partial(_Rising(direction="max")), "max", "given"),  # the partial's function says
+        (lambda: functools.partial(_Rising(higher_is_better=True)), "max", "given"),
         (lambda: _Duck("balanced_accuracy"), "max", "name"),  # an object with .name and .fn, no direction
         (lambda: _Duck("mae", direction="max"), "max", "given"),
     ],
@@ -429,6 +432,12 @@ def test_callbacks_warn_when_they_follow_an_assumed_direction(who):
             metric=_named(_Rising(), "accuracy"), callbacks=[make()])  # fmt: skip
         fit(_model(), _mse, _loader(), val_loader=_loader(shuffle=False), epochs=1, lr=0.01, metric=lambda o, y: 0.5,
             callbacks=[EarlyStopping(monitor="val_metric", mode="max", restore_best_weights=False)])  # fmt: skip
+
+
+def test_auto_smooth_beta_rejects_a_sweep_too_short_to_smooth():
+    for bad in (0, 1, -3, 2.5):
+        with pytest.raises(ValueError, match="num_steps must be an int >= 2"):
+            trainwise.training.auto_smooth_beta(bad)
 
 
 def test_fit_rejects_a_metric_with_a_bad_direction_attribute():
@@ -551,6 +560,9 @@ def test_lr_auto_reads_where_the_loss_turns_up_when_it_hardly_falls_first():
     finder = h.extras["lr_finder"]
     assert finder["method"] == "edge" and finder["start_lr"] == 1e-5  # the short test was enough
     assert finder["smooth_beta"] == 0.98  # edge reads the curve smoothed as find_lr does by default
+    # every reading listed was read on the curve the result carries, the chosen one included
+    assert finder["suggestions"]["edge"] == finder["suggestion"] == suggest.edge(finder["lrs"], finder["smoothed"])
+    assert finder["suggestions"]["valley"] == suggest.valley(finder["lrs"], finder["smoothed"])
     lrs, smoothed = np.array(finder["lrs"]), np.array(finder["smoothed"])
     turned = lrs[smoothed > 1.05 * smoothed.min()]
     assert h.config["lr"] < turned.min() and h.status == "completed"  # left of where the loss turned up

@@ -82,30 +82,49 @@ _MIN_WORDS = frozenset(
 )
 _MAX_WORDS = frozenset(
     "acc accuracy auc auroc auprc roc f1 f2 fbeta fscore precision recall r2 score iou jaccard dice kappa mcc "
-    "ap map ndcg mrr bleu rouge meteor psnr ssim sensitivity specificity correct hit hits top1 top5 gain".split()
+    "ap map ndcg mrr bleu rouge meteor psnr ssim sensitivity specificity correct hit hits top1 top5 gain "
+    "corr corrcoef pearson spearman likelihood".split()
 )
+
+
+def _name_words(name: str) -> list[str]:
+    """``name``'s words, lower case: split at separators, camelCase and acronyms (``MSELoss`` -> mse, loss), and
+    letters from a following word (``F1score`` -> f1, score; ``top1acc`` -> top1, acc)."""
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name))
+    return re.findall(r"[a-z]+[0-9]*|[0-9]+", spaced.lower())
 
 
 def metric_direction(name: str) -> str | None:
     """Which way is better for a metric called ``name``, read from its words: ``"min"``, ``"max"`` or ``None``.
 
-    Words of errors and losses say ``"min"``, words of scores say ``"max"``; scikit-learn's ``neg_`` prefix turns
-    an error into a score. ``None`` when no word says (e.g. ``"<lambda>"``).
+    Words of errors and losses say ``"min"``, words of scores say ``"max"``; an error word wins over a score word
+    (``top1_error``), except a last word ``score`` (scikit-learn's convention: ``d2_absolute_error_score``);
+    a word ``neg`` turns it round (scikit-learn's scorers: ``test_neg_mean_squared_error``). A word with a number
+    counts as itself and without it (``acc1`` is ``acc``), and the name as any known word it ends with
+    (``MeanIoU`` is ``iou``); ``negative`` counts as ``neg``. ``None`` when no word says (e.g. ``"<lambda>"``).
 
     >>> [metric_direction(n) for n in ("accuracy", "top1_error", "R2Score", "neg_mean_squared_error", "<lambda>")]
     ['max', 'min', 'max', 'max', None]
+    >>> [metric_direction(n) for n in ("MSELoss", "mIoU", "acc5", "d2_absolute_error_score", "val_neg_mse")]
+    ['min', 'max', 'max', 'max', 'max']
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got name={name!r} ({type(name).__name__})")
-    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower())
-    negated = bool(words) and words[0] == "neg"
-    if _MIN_WORDS.intersection(words):
+    words = _name_words(name)
+    if not words:
+        return None
+    candidates = set(words) | {w.rstrip("0123456789") for w in words}
+    glued = "".join(words).rstrip("0123456789")  # "IoU" splits badly (io, u); glued it ends with "iou"
+    candidates |= {w for w in _MIN_WORDS | _MAX_WORDS if len(w) >= 3 and glued.endswith(w)}
+    if words[-1] == "score":
+        found = "max"
+    elif _MIN_WORDS & candidates:
         found = "min"
-    elif _MAX_WORDS.intersection(words):
+    elif _MAX_WORDS & candidates:
         found = "max"
     else:
         return None
-    return {"min": "max", "max": "min"}[found] if negated else found
+    return {"min": "max", "max": "min"}[found] if {"neg", "negative"} & set(words) else found
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,9 @@ class Metric:
 
     ``direction`` says which way is better: ``"min"`` (errors) or ``"max"`` (accuracy). Left at ``"auto"`` it is
     read from the name's words (:func:`metric_direction`: ``"accuracy"`` is maximized, ``"mae"`` minimized); a
-    name that says neither is minimized, and ``assumed`` is then True (callbacks that follow the direction warn).
+    name that says neither is minimized. ``direction_from`` records which: ``"given"``, ``"name"`` or
+    ``"assumed"`` (callbacks that follow the direction then warn). ``dataclasses.replace`` keeps the direction
+    worked out; pass ``direction="auto"`` with a new name to read it again.
 
     >>> acc = Metric("accuracy", lambda out, y: float((out.argmax(1) == y).float().mean()))
     >>> acc.direction, acc.fn(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
@@ -126,7 +147,7 @@ class Metric:
     name: str
     fn: Callable[[Tensor, Tensor], float]
     direction: str = "auto"
-    assumed: bool = field(default=False, init=False, repr=False, compare=False)
+    direction_from: str = field(default="given", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -136,7 +157,7 @@ class Metric:
         if self.direction == "auto":
             read = metric_direction(self.name)
             object.__setattr__(self, "direction", read or "min")
-            object.__setattr__(self, "assumed", read is None)
+            object.__setattr__(self, "direction_from", "name" if read else "assumed")
         if self.direction not in DIRECTIONS:
             raise ValueError(f"Metric.direction must be 'min', 'max' or 'auto', got direction={self.direction!r}")
 

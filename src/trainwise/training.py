@@ -507,15 +507,13 @@ def _auto_lr(model, opt, loss_fn, train_loader, schedule, batch_fn, device, accu
     """
     # imported here: the range test builds on fit's pieces, not the other way round
     from trainwise.lr_finder import find_lr
-    from trainwise.suggest import robust
 
     if schedule is not None and not isinstance(schedule, str):
         raise ValueError(
             "lr='auto' chooses the LR for a spec schedule (a string such as 'onecycle') or for no schedule; "
             f"a {type(schedule).__name__} carries its own values: pass lr=... yourself"
         )
-    method = functools.partial(robust, min_drop=_AUTO_MIN_DROP)
-    method.__name__ = f"robust(min_drop={_AUTO_MIN_DROP})"
+    method = _auto_method()
     low, high = _AUTO_STEPS
     num_steps = high if total_steps is None else min(high, max(low, round(_AUTO_BUDGET * total_steps)))
     common = {"method": method, "batch_fn": batch_fn, "device": device, "accumulation_steps": accumulation_steps,
@@ -582,6 +580,8 @@ def auto_smooth_beta(num_steps: int) -> float:
     >>> auto_smooth_beta(40), auto_smooth_beta(100)
     (0.8, 0.92)
     """
+    if not isinstance(num_steps, int) or num_steps < 2:
+        raise ValueError(f"num_steps must be an int >= 2, got num_steps={num_steps!r}")
     return round(max(0.0, 1.0 - _AUTO_SMOOTH_POINTS / num_steps), 6)
 
 
@@ -594,13 +594,26 @@ def _read_edge_if_no_descent(result: Any) -> Any:
     if result.suggestion is not None:
         return result
     from trainwise.lr_finder import smooth
-    from trainwise.suggest import edge
+    from trainwise.suggest import SUGGESTERS, edge
 
     smoothed = smooth(result.losses)
     value = edge(result.lrs, smoothed)
     if value is None:
         return result
-    return dataclasses.replace(result, suggestion=value, method="edge", smoothed=smoothed, smooth_beta=0.98)
+    # every reading the result lists is re-read on the curve it now carries
+    readings = {name: (SUGGESTERS[name] if name in SUGGESTERS else _auto_method())(result.lrs, smoothed)
+                for name in result.suggestions}  # fmt: skip
+    return dataclasses.replace(result, suggestion=value, method="edge", smoothed=smoothed, smooth_beta=0.98,
+                               suggestions={**readings, "edge": value})  # fmt: skip
+
+
+def _auto_method() -> Any:
+    """``robust`` as ``lr="auto"`` reads it: a 1% drop is enough on a fixed-batch curve."""
+    from trainwise.suggest import robust
+
+    method = functools.partial(robust, min_drop=_AUTO_MIN_DROP)
+    method.__name__ = f"robust(min_drop={_AUTO_MIN_DROP})"
+    return method
 
 
 def _applied_hparams(opt: torch.optim.Optimizer, scheduler: Any) -> dict[str, float]:
@@ -697,18 +710,21 @@ def _unpack_metric(metric: Any) -> tuple[str | None, Callable | None, str, str]:
     ``"assumed"`` (nothing said: minimized, and the callbacks that follow the direction warn)."""
     if metric is None:
         return None, None, "min", "given"
+    owners = [metric]  # where a direction may be written: the object, and a partial's function
     if hasattr(metric, "fn") and hasattr(metric, "name"):
         name, fn = str(metric.name), metric.fn
-        if getattr(metric, "assumed", False):  # a Metric that read nothing from its name
-            return name, fn, metric.direction, "assumed"
+        if getattr(metric, "direction_from", "given") in ("name", "assumed"):  # a Metric that read its name
+            return name, fn, metric.direction, metric.direction_from
     elif callable(metric):
-        inner = metric.func if isinstance(metric, functools.partial) else metric
-        name, fn = getattr(inner, "__name__", None) or type(inner).__name__, metric
+        if isinstance(metric, functools.partial):
+            owners.append(metric.func)
+        name, fn = getattr(owners[-1], "__name__", None) or type(owners[-1]).__name__, metric
     else:
         raise TypeError(f"metric must be callable or have .name and .fn, got {type(metric).__name__}")
-    direction = getattr(metric, "direction", None)
-    if direction is None and isinstance(getattr(metric, "higher_is_better", None), bool):
-        direction = "max" if metric.higher_is_better else "min"
+    direction = next((d for d in (getattr(o, "direction", None) for o in owners) if d is not None), None)
+    better = next((b for b in (getattr(o, "higher_is_better", None) for o in owners) if isinstance(b, bool)), None)
+    if direction is None and better is not None:
+        direction = "max" if better else "min"
     if direction is not None:
         if direction not in DIRECTIONS:
             raise ValueError(f"metric.direction must be 'min' or 'max', got direction={direction!r}")
