@@ -19,7 +19,7 @@ The grid (one-cycle, the experiment's optimizer, Adam): the half-decades 1e-4 ..
 seeds, then every sixth of a decade within half a decade of the best of those (7 LRs) at all N seeds; the
 grid-best is the best mean among the LRs trained at all N seeds. The methods are those of
 ``bench_lr_suggestions.py`` (its docstring says how each is run): ``lr="auto"`` as a user calls it (its own range
-test in every training), the four suggesters read off ``find_lr``'s defaults at each seed, torch-lr-finder's
+test in every training), the four suggesters read off one ``find_lr`` run with its defaults at each seed (each distinct LR trained once), torch-lr-finder's
 steepest, schedule-free AdamW, Prodigy and Adam at 1e-3.
 
 Trainings run in ``--jobs`` processes of one thread each. Times are taken before them, alone: ``--repeats`` rounds
@@ -66,20 +66,39 @@ def fine_grid(center: float) -> list[float]:
 # ---------------------------------------------------------------------------------------------- one training
 
 
-def _job(job: tuple) -> tuple:
-    """One training in a worker: ``(workload, seed, kind, key)`` -> ``(..., lr, metric, seconds, range_test_s)``.
+def _job(job: tuple) -> list[tuple]:
+    """Trainings in a worker: ``(workload, seed, kind, key)`` -> ``[(..., lr, metric, seconds, range_test_s)]``.
 
-    ``kind`` is ``"grid"`` (``key`` = the one-cycle peak LR) or ``"method"`` (``key`` = a method's name)."""
+    ``kind`` is ``"grid"`` (``key`` = the one-cycle peak LR), ``"method"`` (``key`` = a method's name) or
+    ``"suggesters"`` (every trainwise suggester, read off one range test, each LR trained once)."""
     workload, seed, kind, key, epochs = job
     torch.set_num_threads(1)
     exp = load_experiment(workload)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "grid":
-            run = single.one_cycle(exp, seed, epochs, key)
+            runs = {key: single.one_cycle(exp, seed, epochs, key)}
+        elif kind == "suggesters":
+            runs, kind = _suggesters(exp, seed, epochs), "method"
         else:
-            run = _method(exp, seed, epochs, key)
-    return workload, seed, kind, key, run.lr, run.metric, run.seconds, run.range_test_s
+            runs = {key: _method(exp, seed, epochs, key)}
+    return [(workload, seed, kind, k, run.lr, run.metric, run.seconds, run.range_test_s) for k, run in runs.items()]
+
+
+def _suggesters(exp, seed: int, epochs: int) -> dict[str, single.Run]:
+    """Each trainwise suggester's LR from one ``find_lr`` run (it is repeatable), trained once per distinct LR."""
+    result, _ = single.trainwise_range_test(exp, seed)
+    trained: dict[float, single.Run] = {}
+    runs = {}
+    for name in single.SUGGESTERS:
+        lr = result.suggestions.get(name)
+        if lr is None:
+            runs[name] = single.Run(None, math.nan, math.nan, "no LR")
+            continue
+        if lr not in trained:
+            trained[lr] = single.one_cycle(exp, seed, epochs, lr)
+        runs[name] = trained[lr]
+    return runs
 
 
 def _method(exp, seed: int, epochs: int, name: str) -> single.Run:
@@ -88,10 +107,7 @@ def _method(exp, seed: int, epochs: int, name: str) -> single.Run:
             return single.train(exp, seed, epochs, optimizer=exp.optimizer, lr="auto")
         except ValueError:  # the range test found no LR: fit raises
             return single.Run(None, math.nan, math.nan, "no LR")
-    if name in single.SUGGESTERS:
-        result, _ = single.trainwise_range_test(exp, seed)
-        lr = result.suggestions.get(name)
-    elif name == "torch-lr-finder":
+    if name == "torch-lr-finder":
         lr, _, _ = single.tlf_range_test(exp, seed)
     elif name == "schedulefree AdamW":
         return single.schedulefree_run(exp, seed, epochs)
@@ -113,11 +129,12 @@ def _init_worker() -> None:
 
 def run_jobs(pool, jobs: list[tuple], store: dict, t0: float) -> None:
     done = 0
-    for workload, seed, kind, key, lr, metric, seconds, range_s in pool.imap_unordered(_job, jobs):
-        store[workload][kind, key][seed] = (lr, metric, seconds, range_s)
+    for results in pool.imap_unordered(_job, jobs):
+        for workload, seed, kind, key, lr, metric, seconds, range_s in results:
+            store[workload][kind, key][seed] = (lr, metric, seconds, range_s)
         done += 1
         if done % 25 == 0 or done == len(jobs):
-            single.log(f"{done}/{len(jobs)} trainings, {(time.perf_counter() - t0) / 60:.1f} min")
+            single.log(f"{done}/{len(jobs)} jobs, {(time.perf_counter() - t0) / 60:.1f} min")
 
 
 # ---------------------------------------------------------------------------------------------------- times
@@ -150,15 +167,16 @@ def _mean(values: dict[int, tuple], seeds: list[int]) -> float:
     return float(np.mean([values[s][1] for s in seeds]))
 
 
-def _finite(values: dict[int, tuple], seeds: list[int]) -> bool:
-    return all(values[s][0] is not None and math.isfinite(values[s][1]) for s in seeds)
+def _answered(values: dict[int, tuple], seeds: list[int]) -> list[int]:
+    """The seeds at which a training had an LR and did not diverge."""
+    return [s for s in seeds if values[s][0] is not None and math.isfinite(values[s][1])]
 
 
 def analyse(exp, runs: dict, seeds: list[int]) -> dict:
     """The grid-best and, for each method, its mean, ratio to the grid-best and the ratio's 95% interval."""
     maximize = exp.metric.direction == "max"
     full = {lr: v for (kind, lr), v in runs.items() if kind == "grid" and set(v) >= set(seeds)}
-    means = {lr: _mean(v, seeds) for lr, v in full.items() if _finite(v, seeds)}
+    means = {lr: _mean(v, seeds) for lr, v in full.items() if len(_answered(v, seeds)) == len(seeds)}
     best_lr = (max if maximize else min)(means, key=means.get)
     best = means[best_lr]
 
@@ -168,7 +186,7 @@ def analyse(exp, runs: dict, seeds: list[int]) -> dict:
         return ref / metric if maximize else metric / ref
 
     def judged(values: dict[int, tuple]) -> dict:
-        ok = [s for s in seeds if values[s][0] is not None and math.isfinite(values[s][1])]
+        ok = _answered(values, seeds)
         out = {"failed": len(seeds) - len(ok), "lrs": [values[s][0] for s in ok]}
         if not ok:
             return {**out, "mean": math.nan, "ratio": math.inf, "low": math.inf, "high": math.inf, "ratio_ok": math.inf}
@@ -180,8 +198,11 @@ def analyse(exp, runs: dict, seeds: list[int]) -> dict:
         return {**out, "mean": mean, "ratio": rel(mean, best) if not out["failed"] else math.inf,
                 "ratio_ok": rel(mean, ref), "low": bounds[0], "high": bounds[1]}  # fmt: skip
 
-    grid = {lr: {**judged(v), "n": len(v)} if set(v) >= set(seeds) else
-            {"n": len(v), "mean": _mean(v, sorted(v)), "ratio": rel(_mean(v, sorted(v)), best)}
+    def partial(values: dict[int, tuple]) -> dict:  # a coarse point trained at the first seeds only
+        mean = _mean(values, sorted(values))
+        return {"n": len(values), "mean": mean, "ratio": rel(mean, best)}
+
+    grid = {lr: {**judged(v), "n": len(v)} if set(v) >= set(seeds) else partial(v)
             for (kind, lr), v in runs.items() if kind == "grid"}  # fmt: skip
     methods = {name: judged(v) for (kind, name), v in runs.items() if kind == "method"}
     return {"best_lr": best_lr, "best": best, "grid": grid, "methods": methods, "maximize": maximize}
@@ -327,7 +348,8 @@ def main() -> None:
     for name, n in args.trainings.items():
         e = args.epochs[name]
         first += [(name, s, "grid", lr, e) for lr in coarse for s in seeds[name][:COARSE_SEEDS]]
-        first += [(name, s, "method", m, e) for m in single.METHODS for s in seeds[name]]
+        first += [(name, s, "method", m, e) for m in single.METHODS if m not in single.SUGGESTERS for s in seeds[name]]
+        first += [(name, s, "suggesters", None, e) for s in seeds[name]]
     with mp.get_context("spawn").Pool(args.jobs, initializer=_init_worker) as pool:
         run_jobs(pool, first, runs, t0)
         second = []
