@@ -11,16 +11,16 @@ inits and data orders (neighbouring grid points differ as much), more than the 1
 the best of 13 noisy points sits below what any LR gives on average: that design cannot tell a 1% miss from luck.
 Every built-in experiment has a fixed data split, so a seed only chooses the model's init and the data order
 (``make_model(s)``, ``loaders(seed=s)``, ``fit(seed=s)``): each method and each grid LR is trained at seeds
-``first .. first + N - 1`` (``--first-seed``, default 0) and judged on its **mean** final validation metric, the reference being the grid LR with the best
-mean. Comparisons are paired (every method and LR sees the same N inits and data orders), and each ratio gets a
+``first .. first + N - 1`` (``--first-seed``, default 0) and judged on its **mean** final validation metric, the
+reference being the grid LR with the best mean. Comparisons are paired (every method and LR sees the same N inits and data orders), and each ratio gets a
 95% interval from the per-seed differences.
 
 The grid (one-cycle, the experiment's optimizer, Adam): the half-decades 1e-4 .. 1 at the first ``min(N, 8)``
 seeds, then every sixth of a decade within half a decade of the best of those (7 LRs) at all N seeds; the
 grid-best is the best mean among the LRs trained at all N seeds. The methods are those of
 ``bench_lr_suggestions.py`` (its docstring says how each is run): ``lr="auto"`` as a user calls it (its own range
-test in every training), the four suggesters read off one ``find_lr`` run with its defaults at each seed (each distinct LR trained once), torch-lr-finder's
-steepest, schedule-free AdamW, Prodigy and Adam at 1e-3.
+test in every training), the four suggesters read off one ``find_lr`` run with its defaults at each seed (each
+distinct LR trained once), torch-lr-finder's steepest, schedule-free AdamW, Prodigy and Adam at 1e-3.
 
 Trainings run in ``--jobs`` processes of one thread each. Times are taken before them, alone: ``--repeats`` rounds
 of (``lr="auto"``'s range test, ``find_lr`` defaults, torch-lr-finder's test, one training at the experiment's LR),
@@ -227,7 +227,8 @@ def report(args, exps, analyses, times, started: str, wall_s: float, loads: tupl
         f"{loads[0]:.1f} at the start, {loads[1]:.1f} at the end  ")  # fmt: skip
     add(single.versions_line())
     add(f"Trainings per method and grid LR (seeds {args.first_seed} .. {args.first_seed} + N - 1: model init, data "
-        "order and fit seed; the split is each experiment's own): " + ", ".join(f"{n} N={args.trainings[n]}" for n in names) + "; epochs: "
+        "order and fit seed; the split is each experiment's own): "
+        + ", ".join(f"{n} N={args.trainings[n]}" for n in names) + "; epochs: "
         + ", ".join(f"{n} {args.epochs[n]}" for n in names) + ".\n")  # fmt: skip
     add("Ratio to grid-best: the method's mean final validation metric over the N seeds against the best mean of "
         "the grid (`mean / best` for MAE, `best / mean` for accuracy); 1.000 is the grid-best, larger is worse. "

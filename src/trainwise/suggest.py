@@ -304,7 +304,9 @@ def valley(lrs: Sequence[float], losses: Sequence[float]) -> float | None:
     return float(np.exp(x[start] + 2.0 / 3.0 * (x[end] - x[start])))
 
 
-def first_rise(lrs: Sequence[float], losses: Sequence[float], *, rise: float = 0.1, min_fall: float = 0.1) -> float | None:
+def first_rise(
+    lrs: Sequence[float], losses: Sequence[float], *, rise: float = 0.1, min_fall: float = 0.1
+) -> float | None:
     """The learning rate at the lowest loss before the loss first climbs back by more than ``rise`` (10%) of its fall
     so far: where a clean descent ends (seed 003's "the point where the loss stops falling"), read point by point.
 
